@@ -1,0 +1,53 @@
+// The linter's main job here is the determinism rule: protocol code reaches
+// time, randomness, timers, files and sockets only through src/runtime's
+// interfaces, so the simulator can replace all of them.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const nondeterministicModules = [
+  'fs', 'node:fs', 'fs/promises', 'node:fs/promises',
+  'net', 'node:net', 'dgram', 'node:dgram', 'tls', 'node:tls', 'http', 'node:http', 'http2', 'node:http2',
+  'timers', 'node:timers', 'timers/promises', 'node:timers/promises',
+  'perf_hooks', 'node:perf_hooks', 'child_process', 'node:child_process', 'worker_threads', 'node:worker_threads',
+];
+
+export const determinismRules = {
+  'no-restricted-properties': ['error',
+    { object: 'Math', property: 'random', message: 'Use the Random from src/runtime: one seed must decide everything.' },
+    { object: 'Date', property: 'now', message: 'Use the Clock from src/runtime.' },
+    { object: 'performance', property: 'now', message: 'Use the Clock from src/runtime.' },
+    { object: 'process', property: 'hrtime', message: 'Use the Clock from src/runtime.' },
+  ],
+  'no-restricted-globals': ['error',
+    { name: 'setTimeout', message: 'Use the Timers from src/runtime.' },
+    { name: 'setInterval', message: 'Use the Timers from src/runtime.' },
+    { name: 'setImmediate', message: 'Use the Timers from src/runtime.' },
+    { name: 'performance', message: 'Use the Clock from src/runtime.' },
+  ],
+  'no-restricted-syntax': ['error',
+    { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'new Date() reads the system clock: use the Clock from src/runtime.' },
+    { selector: "CallExpression[callee.name='Date'][arguments.length=0]", message: 'Date() reads the system clock: use the Clock from src/runtime.' },
+  ],
+  'no-restricted-imports': ['error', {
+    paths: nondeterministicModules.map((name) => ({ name, message: 'Protocol code reaches the outside world only through src/runtime interfaces.' })),
+  }],
+};
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { console: 'readonly', process: 'readonly', Buffer: 'readonly', URL: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', queueMicrotask: 'readonly', structuredClone: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'no-constant-condition': ['error', { checkLoops: false }],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/runtime/node/**', 'src/cli/**', 'src/sim/driver.ts', 'src/bench/**'],
+    rules: determinismRules,
+  },
+);
