@@ -114,3 +114,30 @@ export interface RestoredState {
   /** Entries after the snapshot, in order and contiguous. */
   readonly entries: readonly Entry[];
 }
+
+/** Where a proposal landed; the node waits for the entry at `index` to apply with this `term`. */
+export interface Placement {
+  readonly index: LogIndex;
+  readonly term: Term;
+}
+
+/**
+ * The core's inputs and outputs. src/consensus/raft-core.ts implements it;
+ * src/server drives it from its singular update queue.
+ */
+export interface RaftCoreApi<M> {
+  /** One logical clock tick; election and heartbeat timeouts are counted in ticks. */
+  tick(): void;
+  step(from: NodeId, message: M): void;
+  propose(data: Uint8Array): Placement | Refusal;
+  proposeConfigChange(change: ConfigChange): Placement | Refusal;
+  /** Asks for a linearizable read index; the answer arrives as a ReadState in a later Ready (or never, if leadership is lost: the node's deadline fails it). */
+  readIndex(requestId: string): Refusal | null;
+  transferLeadership(to: NodeId): Refusal | null;
+  /** The state machine has a snapshot at `index` (<= applied): entries up to it may be released. */
+  snapshotTaken(index: LogIndex, data: Uint8Array): void;
+  hasReady(): boolean;
+  takeReady(): Ready<M>;
+  advance(ready: Ready<M>): void;
+  status(): RaftStatus;
+}
