@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// The trellis command. Each subcommand lives in its own file under src/cli
+// and registers itself here; `trellis --help` lists what exists.
+import { Command, CommanderError } from 'commander';
+import { registerBenchCommand } from './bench-command.js';
+import { TRELLIS_VERSION } from './version.js';
+
+const program = new Command('trellis')
+  .description('Trellis: the patterns of distributed systems, composed into an etcd-compatible consistent core')
+  .version(TRELLIS_VERSION, '-v, --version')
+  .showHelpAfterError('(run trellis --help for the commands)')
+  .exitOverride();
+
+registerBenchCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  console.error(`trellis: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}

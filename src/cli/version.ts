@@ -1,0 +1,1 @@
+export const TRELLIS_VERSION = '0.1.0';
