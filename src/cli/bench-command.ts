@@ -1,6 +1,17 @@
 import type { Command } from 'commander';
+import { runWalBench } from '../bench/wal.js';
+import { parsePositiveInteger } from './parse.js';
 
 export function registerBenchCommand(program: Command): void {
   const bench = program.command('bench').description('measure Trellis on this machine (benchmarks print figures; they are not tests)');
-  bench.action(() => bench.help());
+
+  bench
+    .command('wal')
+    .description('write-ahead log: raw fdatasync rate vs durable group-committed appends with 1, 16 and 256 appenders')
+    .option('--dir <path>', 'a directory on the disk to measure', '.')
+    .option('--duration-ms <ms>', 'total measuring time', parsePositiveInteger, 12_000)
+    .option('--record-bytes <bytes>', 'bytes per record', parsePositiveInteger, 256)
+    .action(async (options: { dir: string; durationMs: number; recordBytes: number }) => {
+      await runWalBench({ directory: options.dir, durationMs: options.durationMs, recordBytes: options.recordBytes, out: (line) => console.log(line) });
+    });
 }

@@ -1,0 +1,155 @@
+// The Disk interface over node:fs/promises. Durability is the kernel's:
+// datasync is fdatasync(2), and syncDirectory opens the directory and
+// fsyncs it, which is how Linux makes creates, renames and removes durable.
+
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { DiskError, type Disk, type DiskErrorCode, type DiskFile } from '../disk.js';
+
+const PASSED_THROUGH: ReadonlySet<string> = new Set<DiskErrorCode>(['ENOENT', 'EEXIST', 'EIO', 'ENOSPC', 'EBADF', 'ENOTDIR', 'EISDIR', 'ENOTEMPTY']);
+
+export interface NodeDiskOptions {
+  /** Relative paths are resolved against this directory. Default: the working directory. */
+  readonly root?: string;
+}
+
+export class NodeDisk implements Disk {
+  private readonly root: string;
+
+  constructor(options: NodeDiskOptions = {}) {
+    this.root = resolve(options.root ?? '.');
+  }
+
+  async open(path: string, options: { readonly create: boolean }): Promise<DiskFile> {
+    const flags = constants.O_RDWR | (options.create ? constants.O_CREAT : 0);
+    const handle = await this.call('open', path, () => open(this.resolve(path), flags, 0o644));
+    return new NodeDiskFile(path, handle);
+  }
+
+  async list(directory: string): Promise<string[]> {
+    const names = await this.call('list', directory, () => readdir(this.resolve(directory)));
+    return names.sort();
+  }
+
+  async makeDirectory(path: string): Promise<void> {
+    await this.call('makeDirectory', path, () => mkdir(this.resolve(path), { recursive: true }));
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await stat(this.resolve(path));
+      return true;
+    } catch (error) {
+      if (codeOf(error) === 'ENOENT') return false;
+      throw toDiskError(error, 'exists', path);
+    }
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    return this.call('rename', from, () => rename(this.resolve(from), this.resolve(to)));
+  }
+
+  remove(path: string): Promise<void> {
+    return this.call('remove', path, () => unlink(this.resolve(path)));
+  }
+
+  async syncDirectory(directory: string): Promise<void> {
+    const handle = await this.call('syncDirectory', directory, () => open(this.resolve(directory), constants.O_RDONLY));
+    try {
+      await this.call('syncDirectory', directory, () => handle.sync());
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async freeSpaceBytes(path: string): Promise<number> {
+    const stats = await this.call('freeSpaceBytes', path, () => statfs(this.resolve(path)));
+    return stats.bavail * stats.bsize;
+  }
+
+  private resolve(path: string): string {
+    return resolve(this.root, path === '' ? '.' : path);
+  }
+
+  private async call<T>(operation: string, path: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw toDiskError(error, operation, path);
+    }
+  }
+}
+
+class NodeDiskFile implements DiskFile {
+  constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  async sizeBytes(): Promise<number> {
+    return (await this.guard('size', () => this.handle.stat())).size;
+  }
+
+  async append(data: Uint8Array): Promise<void> {
+    await this.write(await this.sizeBytes(), data);
+  }
+
+  async write(positionBytes: number, data: Uint8Array): Promise<void> {
+    let written = 0;
+    // write(2) may write less than asked; the rest must follow, or the record is torn.
+    while (written < data.length) {
+      const { bytesWritten } = await this.guard('write', () =>
+        this.handle.write(data, written, data.length - written, positionBytes + written),
+      );
+      written += bytesWritten;
+    }
+  }
+
+  async read(positionBytes: number, lengthBytes: number): Promise<Uint8Array> {
+    const buffer = new Uint8Array(lengthBytes);
+    let filled = 0;
+    while (filled < lengthBytes) {
+      const { bytesRead } = await this.guard('read', () =>
+        this.handle.read(buffer, filled, lengthBytes - filled, positionBytes + filled),
+      );
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled === lengthBytes ? buffer : buffer.subarray(0, filled);
+  }
+
+  datasync(): Promise<void> {
+    return this.guard('datasync', () => this.handle.datasync());
+  }
+
+  truncate(sizeBytes: number): Promise<void> {
+    return this.guard('truncate', () => this.handle.truncate(sizeBytes));
+  }
+
+  close(): Promise<void> {
+    return this.guard('close', () => this.handle.close());
+  }
+
+  private async guard<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw toDiskError(error, operation, this.path);
+    }
+  }
+}
+
+function codeOf(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
+  return undefined;
+}
+
+function toDiskError(error: unknown, operation: string, path: string): DiskError {
+  const code = codeOf(error);
+  if (code !== undefined && PASSED_THROUGH.has(code)) return new DiskError(code as DiskErrorCode, operation, path);
+  // A full quota is a full disk to the caller; anything else unexpected is an I/O error.
+  if (code === 'EDQUOT') return new DiskError('ENOSPC', operation, path, code);
+  if (code === 'ERR_INVALID_STATE' || code === 'EBADF') return new DiskError('EBADF', operation, path, code);
+  return new DiskError('EIO', operation, path, code ?? (error instanceof Error ? error.message : String(error)));
+}
