@@ -113,6 +113,8 @@ export interface RestoredState {
   readonly snapshot: SnapshotMeta | null;
   /** Entries after the snapshot, in order and contiguous. */
   readonly entries: readonly Entry[];
+  /** The snapshot's data, so a leader can send it to followers behind its first index (otherwise: call snapshotTaken again after restart). */
+  readonly snapshotData?: Uint8Array;
 }
 
 /** Where a proposal landed; the node waits for the entry at `index` to apply with this `term`. */
@@ -134,8 +136,8 @@ export interface RaftCoreApi<M> {
   /** Asks for a linearizable read index; the answer arrives as a ReadState in a later Ready (or never, if leadership is lost: the node's deadline fails it). */
   readIndex(requestId: string): Refusal | null;
   transferLeadership(to: NodeId): Refusal | null;
-  /** The state machine has a snapshot at `index` (<= applied): entries up to it may be released. */
-  snapshotTaken(index: LogIndex, data: Uint8Array): void;
+  /** The state machine has a snapshot at `index` (<= applied): entries up to it may be released. Returns the meta to persist with the data. */
+  snapshotTaken(index: LogIndex, data: Uint8Array): SnapshotMeta;
   hasReady(): boolean;
   takeReady(): Ready<M>;
   advance(ready: Ready<M>): void;

@@ -344,7 +344,8 @@ export class SimDisk implements Disk {
           reject(error);
         }
       };
-      if (this.scheduleFn === undefined) queueMicrotask(finish);
+      // Standalone (no world): complete on a promise continuation, which the driver's promise hook can see.
+      if (this.scheduleFn === undefined) void Promise.resolve().then(finish);
       else this.scheduleFn(latencyMs, finish);
     });
   }
