@@ -3,6 +3,7 @@
 // and registers itself here; `trellis --help` lists what exists.
 import { Command, CommanderError } from 'commander';
 import { registerBenchCommand } from './bench-command.js';
+import { registerDemoCommand } from './demo-log-command.js';
 import { TRELLIS_VERSION } from './version.js';
 
 const program = new Command('trellis')
@@ -12,6 +13,7 @@ const program = new Command('trellis')
   .exitOverride();
 
 registerBenchCommand(program);
+registerDemoCommand(program);
 
 try {
   await program.parseAsync(process.argv);
