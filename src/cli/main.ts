@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerBenchCommand } from './bench-command.js';
 import { registerDemoCommand } from './demo-log-command.js';
+import { registerSimCommand } from './sim-command.js';
 import { TRELLIS_VERSION } from './version.js';
 
 const program = new Command('trellis')
@@ -14,6 +15,7 @@ const program = new Command('trellis')
 
 registerBenchCommand(program);
 registerDemoCommand(program);
+registerSimCommand(program);
 
 try {
   await program.parseAsync(process.argv);
