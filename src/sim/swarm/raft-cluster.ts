@@ -116,6 +116,11 @@ export class RaftCluster {
     this.call(member, done, (node) => node.readLinearizable((machine) => machine.get(key), { timeoutMs }, done));
   }
 
+  /** A serializable read: the member's applied state, however far behind it is. */
+  readStale(member: string, key: string, done: Completion<string | null>): void {
+    this.call(member, done, (node) => node.readSerializable((machine) => machine.get(key), done));
+  }
+
   changeMembership(member: string, change: ConfigChange, timeoutMs: number, done: Completion<void>): void {
     this.call(member, done, (node) => node.changeMembership(change, { timeoutMs }, done));
   }

@@ -44,6 +44,11 @@ export interface SeedOptions {
   /** Simulated time the cluster gets after heal to elect a leader and finish everything. */
   readonly settleLimitMs?: number;
   readonly snapshotEntries?: number;
+  /**
+   * Serve the clients' reads from whatever member they ask, without ReadIndex:
+   * stale reads on purpose, to show the history checker catches them.
+   */
+  readonly staleReads?: boolean;
   /** Small appends make a catching-up follower acknowledge the log piece by piece, which exercises the commit rule. */
   readonly maxEntriesPerAppend?: number;
   /** How long each fdatasync takes on every simulated disk; longer widens the window in which a crash loses unsynced writes. */
@@ -75,6 +80,10 @@ export function replayCommand(options: SeedOptions): string {
   if (options.allowMajorityDown === true) parts.push('--allow-majority-down');
   if (options.meanFaultIntervalMs !== undefined) parts.push(`--fault-interval-ms ${options.meanFaultIntervalMs}`);
   if (options.datasyncLatencyMs !== undefined) parts.push(`--datasync-ms ${options.datasyncLatencyMs}`);
+  if (options.maxEntriesPerAppend !== undefined) parts.push(`--max-entries-per-append ${options.maxEntriesPerAppend}`);
+  if (options.snapshotEntries !== undefined) parts.push(`--snapshot-entries ${options.snapshotEntries}`);
+  if (options.clients !== undefined) parts.push(`--clients ${options.clients}`);
+  if (options.staleReads === true) parts.push('--stale-reads');
   return parts.join(' ');
 }
 
@@ -134,7 +143,8 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
       },
       members: () => [...members],
       propose: (member, command, timeoutMs, done) => cluster.propose(member, command, timeoutMs, done),
-      read: (member, key, timeoutMs, done) => cluster.read(member, key, timeoutMs, done),
+      read: (member, key, timeoutMs, done) =>
+        options.staleReads === true ? cluster.readStale(member, key, done) : cluster.read(member, key, timeoutMs, done),
     },
     world.forkRandom('workload'),
     { ...defaultWorkloadOptions, clients: options.clients ?? defaultWorkloadOptions.clients },
@@ -176,6 +186,8 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
     const settled = await world.runUntil(() => workload.pending === 0 && converged(cluster), { limitMs: settleLimitMs });
     if (!settled) {
       monitor.report('liveness', `after heal the cluster did not settle within ${settleLimitMs} ms: ${describeProgress(cluster, members, workload.pending)}`);
+    } else {
+      compareStates(cluster);
     }
   } catch (error) {
     monitor.report('node-failure', `the run stopped: ${describeError(error)}`);
@@ -231,6 +243,17 @@ function converged(cluster: RaftCluster): boolean {
     if (node.status().machineAppliedIndex !== leaderStatus.commitIndex) return false;
   }
   return true;
+}
+
+/** Members that applied the same prefix hold the same state, however they got there (entries or snapshots). */
+function compareStates(cluster: RaftCluster): void {
+  const leader = cluster.leader()!;
+  const reference = JSON.stringify(cluster.node(leader)!.machine.entries());
+  for (const id of configMembers(cluster.node(leader)!.status().config)) {
+    if (JSON.stringify(cluster.node(id)!.machine.entries()) !== reference) {
+      cluster.monitor.report('state-machine-safety', `${id} and ${leader} applied the same ${cluster.node(id)!.status().machineAppliedIndex} entries but hold different states`);
+    }
+  }
 }
 
 function describeProgress(cluster: RaftCluster, members: ReadonlySet<NodeId>, pending: number): string {

@@ -21,6 +21,8 @@ export interface SwarmOptions {
   readonly allowMajorityDown?: boolean;
   readonly meanFaultIntervalMs?: number;
   readonly datasyncLatencyMs?: number;
+  readonly maxEntriesPerAppend?: number;
+  readonly snapshotEntries?: number;
   /** Stop at the first failing seed (the planted-bug tests want that). */
   readonly stopAtFirstFailure?: boolean;
   /** Re-run failing seeds with tracing on and include the trace (default true). */
@@ -71,6 +73,8 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmSummary> {
       allowMajorityDown: options.allowMajorityDown,
       meanFaultIntervalMs: options.meanFaultIntervalMs,
       datasyncLatencyMs: options.datasyncLatencyMs,
+      maxEntriesPerAppend: options.maxEntriesPerAppend,
+      snapshotEntries: options.snapshotEntries,
     };
     let result = await runSeed(seedOptions);
     if (result.violations.length > 0 && options.traceFailures !== false) {

@@ -95,6 +95,9 @@ export class SafetyMonitor {
   private readonly appliedBy: NodeId[] = [];
   /** term -> the highest index applied anywhere when its leader was elected; removed once checked. */
   private readonly appliedAtElection = new Map<number, number>();
+  /** index -> the term of the leader that first committed it, up to committedUpTo. */
+  private readonly commitTerms: number[] = [];
+  private committedUpTo = 0;
   /** term -> the commit index its leader inherited when elected. */
   private readonly commitAtElection = new Map<number, number>();
   private elections = 0;
@@ -189,9 +192,13 @@ export class SafetyMonitor {
     this.appliedAtElection.delete(entry.term);
     // Only what was applied before the election counts: a later leader may legitimately overwrite the rest.
     // An entry committed beyond the end of the leader's log is missing from it as surely as a different one.
+    // The guarantee covers entries committed in earlier terms. A leader the
+    // monitor sees late (its votes waited out a pause) may meet entries a
+    // later term committed meanwhile, and owes them nothing.
     for (let index = mirror.snapshotIndex + 1; index <= appliedBefore; index++) {
       const committed = this.applied[index];
-      if (committed === undefined) continue;
+      const commitTerm = this.commitTerms[index];
+      if (committed === undefined || commitTerm === undefined || commitTerm >= entry.term) continue;
       if (mirror.hashAt(index) !== committed) {
         this.report('leader-completeness', `${node} leads term ${entry.term} without the entry ${this.appliedBy[index]} applied at index ${index}`);
         return;
@@ -225,6 +232,8 @@ export class SafetyMonitor {
   // it. Counting replicas of an older entry can commit what a later leader
   // overwrites.
   private committing(node: NodeId, leaderTerm: Term, commitIndex: LogIndex): void {
+    for (let index = this.committedUpTo + 1; index <= commitIndex; index++) this.commitTerms[index] = leaderTerm;
+    this.committedUpTo = Math.max(this.committedUpTo, commitIndex);
     const inherited = this.commitAtElection.get(leaderTerm);
     if (inherited === undefined || commitIndex <= inherited) return;
     const committedTerm = this.mirror(node).termAt(commitIndex);

@@ -65,6 +65,8 @@ export function healEverything(cluster: RaftCluster, retired: ReadonlySet<string
     restoreLinks(cluster, id);
     if (retired.has(id)) continue;
     world.disk(id).clearFaults();
+    world.disk(id).setCapacityBytes(world.diskCapacityBytes(id));
+    if (world.isDiskStalled(id)) world.unstallDisk(id);
     if (world.clock(id).driftPpm() !== 0) world.setClockDriftPpm(id, 0);
     const status = world.status(id);
     if (status === 'paused') world.resume(id);

@@ -1,0 +1,406 @@
+// A Raft node: the pure core (src/consensus) wired to time, the network, a
+// disk and a state machine. Every input goes through one Singular Update
+// Queue; after each burst of inputs the node takes the core's Ready and
+// carries it out in the order the contract demands (send, persist, send what
+// needed persistence, apply, serve reads, advance). While a persist is in
+// flight new proposals keep landing in the core, so the next Ready carries
+// them all in one batch and one sync (Request Batch).
+//
+// Nothing that depends on a write is acknowledged before the write is
+// durable; if a write fails the node stops (fail-stop) rather than carry on
+// with a disk it can no longer trust.
+
+import { InvariantViolation, assert } from '../assert.js';
+import { type LogIndex, type NodeId, type Term, logIndex, term as toTerm } from '../ids.js';
+import type { Clock } from '../runtime/clock.js';
+import type { Logger } from '../runtime/logger.js';
+import type { TimerHandle, Timers } from '../runtime/timers.js';
+import type { Transport } from '../runtime/transport.js';
+import { applyChange, decodeConfigChange, emptyConfig } from '../consensus/config.js';
+import type { ClusterConfig, ConfigChange, Entry, RaftCoreApi, RaftStatus, Ready, RestoredState } from '../consensus/types.js';
+import {
+  type Completion,
+  deadlineExceeded,
+  overloaded,
+  refusalError,
+  refused,
+  stopped,
+} from './client-errors.js';
+import type { RaftNodeObserver } from './raft-node-observer.js';
+import type { RaftPersistence } from './raft-persistence.js';
+import { RequestWaitingList } from './request-waiting-list.js';
+import { type QueueStatistics, SingularUpdateQueue, type SingularUpdateQueueOptions, defaultQueueOptions } from './singular-update-queue.js';
+import type { StateMachine } from './state-machine.js';
+
+export type { RaftNodeObserver } from './raft-node-observer.js';
+
+export interface RaftNodeLimits {
+  /** How often the core is ticked; its election and heartbeat timeouts count these. */
+  readonly tickMs: number;
+  /** A snapshot of the state machine is taken after this many entries applied since the last one. */
+  readonly snapshotEntries: number;
+  /** Proposals and reads waiting for an answer at once. */
+  readonly maxPendingRequests: number;
+  readonly queue: SingularUpdateQueueOptions;
+}
+
+export const defaultRaftNodeLimits: RaftNodeLimits = {
+  tickMs: 100,
+  snapshotEntries: 10_000,
+  maxPendingRequests: 1024,
+  queue: defaultQueueOptions,
+};
+
+export interface RaftNodeOptions<M, R, S extends StateMachine<R>> {
+  readonly id: NodeId;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly logger: Logger;
+  readonly transport: Transport<M>;
+  readonly storage: RaftPersistence;
+  readonly machine: S;
+  /** Builds the core from what the disk held. */
+  readonly createCore: (restored: RestoredState) => RaftCoreApi<M>;
+  readonly limits?: Partial<RaftNodeLimits>;
+  readonly observer?: RaftNodeObserver;
+}
+
+export interface RaftNodeStatus extends RaftStatus {
+  /** What this node has applied to its state machine (the core's view may lag by one Ready). */
+  readonly machineAppliedIndex: LogIndex;
+  readonly snapshotIndex: LogIndex;
+  readonly stoppedReason: string | null;
+  readonly pendingRequests: number;
+  /** Snapshots this node took of its own state machine, and snapshots from the leader it installed. */
+  readonly snapshotsTaken: number;
+  readonly snapshotsInstalled: number;
+  /** Events handled, clients refused and peer messages dropped by the update queue since start. */
+  readonly queue: QueueStatistics;
+}
+
+export interface RequestOptions {
+  readonly timeoutMs: number;
+}
+
+interface TransferWaiter {
+  readonly to: NodeId;
+  readonly deadlineMs: number;
+  readonly timeoutMs: number;
+  readonly done: Completion<void>;
+}
+
+export class RaftNode<M, R, S extends StateMachine<R>> {
+  readonly id: NodeId;
+  private readonly limits: RaftNodeLimits;
+  private readonly queue: SingularUpdateQueue;
+  private readonly waiting: RequestWaitingList<R | undefined>;
+  private core!: RaftCoreApi<M>;
+  private tickTimer: TimerHandle | null = null;
+  private persisting = false;
+  private snapshotting = false;
+  private appliedIndex: LogIndex = logIndex(0);
+  private appliedTerm: Term = toTerm(0);
+  private appliedConfig: ClusterConfig;
+  private snapshotIndex: LogIndex = logIndex(0);
+  /** The term in which this node last saw itself leader, or null when it is not leader. */
+  private leaderTerm: Term | null = null;
+  private transfer: TransferWaiter | null = null;
+  private followedLeader: NodeId | null = null;
+  private followedTerm: Term = toTerm(0);
+  private observedCommit: LogIndex = logIndex(0);
+  private nextReadId = 1;
+  /**
+   * Read ids must not repeat across restarts: a read-index answer meant for
+   * the previous process could otherwise serve a new read at an old index.
+   */
+  private readonly readIdPrefix: string;
+  private stoppedReasonValue: string | null = null;
+  private fatalErrorValue: unknown = null;
+  private snapshotsTaken = 0;
+  private snapshotsInstalled = 0;
+
+  private constructor(private readonly options: RaftNodeOptions<M, R, S>) {
+    this.id = options.id;
+    this.limits = { ...defaultRaftNodeLimits, ...options.limits };
+    assert(this.limits.tickMs > 0 && this.limits.snapshotEntries > 0, 'tickMs and snapshotEntries must be positive');
+    this.readIdPrefix = `${options.id}:${Math.floor(options.clock.wallNowMs()).toString(36)}:`;
+    // The config comes from the log (a fresh cluster's first entries) or a snapshot, never from outside.
+    this.appliedConfig = emptyConfig;
+    this.waiting = new RequestWaitingList({ maxPendingRequests: this.limits.maxPendingRequests });
+    this.queue = new SingularUpdateQueue(
+      this.limits.queue,
+      () => this.onIdle(),
+      (error) => this.failStop('a handler threw', error),
+    );
+  }
+
+  /** Recovers from storage, builds the core and starts ticking and listening. */
+  static async start<M, R, S extends StateMachine<R>>(options: RaftNodeOptions<M, R, S>): Promise<RaftNode<M, R, S>> {
+    const node = new RaftNode(options);
+    node.boot(await options.storage.recover());
+    return node;
+  }
+
+  get machine(): S {
+    return this.options.machine;
+  }
+
+  /** What made the node fail-stop (a disk error, or a broken invariant), or null. */
+  get fatalError(): unknown {
+    return this.fatalErrorValue;
+  }
+
+  get isStopped(): boolean {
+    return this.stoppedReasonValue !== null;
+  }
+
+  status(): RaftNodeStatus {
+    return {
+      ...this.core.status(),
+      machineAppliedIndex: this.appliedIndex,
+      snapshotIndex: this.snapshotIndex,
+      stoppedReason: this.stoppedReasonValue,
+      pendingRequests: this.waiting.size,
+      snapshotsTaken: this.snapshotsTaken,
+      snapshotsInstalled: this.snapshotsInstalled,
+      queue: this.queue.statistics(),
+    };
+  }
+
+  /** Proposes a command; `done` gets the state machine's result once it applied here, or a ClientError. */
+  propose(data: Uint8Array, options: RequestOptions, done: Completion<R>): void {
+    this.submit(done, () => {
+      if (this.waiting.isFull) return done({ ok: false, error: overloaded('the request waiting list', this.limits.maxPendingRequests) });
+      const placement = this.core.propose(data);
+      if ('reason' in placement) return done({ ok: false, error: refusalError(placement) });
+      this.noteLeadership();
+      this.waiting.waitForApply(placement, this.nowMs(), options.timeoutMs, done as Completion<R | undefined>);
+    });
+  }
+
+  /** A linearizable read (ReadIndex): `read` runs once this node has applied everything committed when the read arrived. */
+  readLinearizable<T>(read: (machine: S) => T, options: RequestOptions, done: Completion<T>): void {
+    this.submit(done, () => {
+      if (this.waiting.isFull) return done({ ok: false, error: overloaded('the request waiting list', this.limits.maxPendingRequests) });
+      const requestId = `${this.readIdPrefix}${this.nextReadId++}`;
+      const refusal = this.core.readIndex(requestId);
+      if (refusal !== null) return done({ ok: false, error: refusalError(refusal) });
+      this.waiting.waitForRead(
+        requestId,
+        this.nowMs(),
+        options.timeoutMs,
+        () => done({ ok: true, value: read(this.options.machine) }),
+        (error) => done({ ok: false, error }),
+      );
+    });
+  }
+
+  /** A serializable read: this node's state as applied so far, possibly stale, never waiting for the leader. */
+  readSerializable<T>(read: (machine: S) => T, done: Completion<T>): void {
+    this.submit(done, () => done({ ok: true, value: read(this.options.machine) }));
+  }
+
+  addMember(node: NodeId, asLearner: boolean, options: RequestOptions, done: Completion<void>): void {
+    this.changeMembership({ type: asLearner ? 'add-learner' : 'add-voter', node }, options, done);
+  }
+
+  promoteMember(node: NodeId, options: RequestOptions, done: Completion<void>): void {
+    this.changeMembership({ type: 'promote-learner', node }, options, done);
+  }
+
+  removeMember(node: NodeId, options: RequestOptions, done: Completion<void>): void {
+    this.changeMembership({ type: 'remove', node }, options, done);
+  }
+
+  changeMembership(change: ConfigChange, options: RequestOptions, done: Completion<void>): void {
+    const finish: Completion<R | undefined> = (outcome) => done(outcome.ok ? { ok: true, value: undefined } : outcome);
+    this.submit(done, () => {
+      if (this.waiting.isFull) return done({ ok: false, error: overloaded('the request waiting list', this.limits.maxPendingRequests) });
+      const placement = this.core.proposeConfigChange(change);
+      if ('reason' in placement) return done({ ok: false, error: refusalError(placement) });
+      this.noteLeadership();
+      this.waiting.waitForApply(placement, this.nowMs(), options.timeoutMs, finish);
+    });
+  }
+
+  /** Asks the leader to hand leadership to `to`; `done` succeeds once this node sees `to` lead. */
+  transferLeadership(to: NodeId, options: RequestOptions, done: Completion<void>): void {
+    this.submit(done, () => {
+      if (this.transfer !== null) return done({ ok: false, error: refused(`a transfer to ${this.transfer.to} is already in progress`) });
+      const refusal = this.core.transferLeadership(to);
+      if (refusal !== null) return done({ ok: false, error: refusalError(refusal) });
+      this.transfer = { to, deadlineMs: this.nowMs() + options.timeoutMs, timeoutMs: options.timeoutMs, done };
+    });
+  }
+
+  /** Stops cleanly: pending requests fail, timers and transport close. Storage is closed by its owner. */
+  stop(reason = 'stopped by request'): void {
+    if (this.stoppedReasonValue !== null) return;
+    this.stoppedReasonValue = reason;
+    this.queue.close();
+    if (this.tickTimer !== null) this.options.timers.cancel(this.tickTimer);
+    this.tickTimer = null;
+    this.options.transport.close();
+    this.waiting.failAll(stopped(this.id, reason, false), stopped(this.id, reason, true));
+    const transfer = this.transfer;
+    this.transfer = null;
+    transfer?.done({ ok: false, error: stopped(this.id, reason, false) });
+  }
+
+  private boot(restored: RestoredState): void {
+    this.options.observer?.recovered?.(this.id, restored);
+    if (restored.snapshot !== null) {
+      assert(restored.snapshotData !== undefined, 'storage recovered snapshot metadata without its data');
+      this.options.machine.restore(restored.snapshotData);
+      this.appliedIndex = restored.snapshot.index;
+      this.appliedTerm = restored.snapshot.term;
+      this.appliedConfig = restored.snapshot.config;
+      this.snapshotIndex = restored.snapshot.index;
+    }
+    this.core = this.options.createCore(restored);
+    this.options.transport.onReceive((from, message) => {
+      this.queue.offer('peer', () => this.core.step(from, message));
+    });
+    this.scheduleTick();
+    // The restored state may already hold work (e.g. committed entries to apply again).
+    this.queue.offer('internal', () => {});
+  }
+
+  private scheduleTick(): void {
+    this.tickTimer = this.options.timers.schedule(this.limits.tickMs, () => {
+      this.tickTimer = null;
+      if (this.isStopped) return;
+      this.queue.offer('internal', () => {
+        this.core.tick();
+        const nowMs = this.nowMs();
+        this.waiting.expire(nowMs);
+        this.expireTransfer(nowMs);
+      });
+      this.scheduleTick();
+    });
+  }
+
+  private submit<T>(done: Completion<T>, handler: () => void): void {
+    if (this.stoppedReasonValue !== null) return done({ ok: false, error: stopped(this.id, this.stoppedReasonValue, true) });
+    if (!this.queue.offer('client', handler)) {
+      done({ ok: false, error: overloaded('the update queue', this.limits.queue.maxQueuedEvents) });
+    }
+  }
+
+  // Runs in the queue's turn whenever the queue has emptied.
+  private onIdle(): void {
+    this.noteLeadership();
+    while (!this.persisting && !this.isStopped && this.core.hasReady()) {
+      const ready = this.core.takeReady();
+      for (const outbound of ready.messages) this.options.transport.send(outbound.to, outbound.message);
+      if (ready.snapshot === null && ready.entries.length === 0 && ready.hardState === null) {
+        this.finishReady(ready);
+        continue;
+      }
+      this.persisting = true;
+      this.options.storage.persist(ready).then(
+        () => this.queue.offer('internal', () => {
+          this.persisting = false;
+          this.options.observer?.persisted?.(this.id, ready);
+          this.finishReady(ready);
+        }),
+        (error: unknown) => this.failStop('a disk write or sync failed', error),
+      );
+    }
+    this.noteLeadership();
+  }
+
+  private finishReady(ready: Ready<M>): void {
+    for (const outbound of ready.messagesAfterPersist) this.options.transport.send(outbound.to, outbound.message);
+    if (ready.snapshot !== null && ready.snapshot.meta.index > this.appliedIndex) {
+      const meta = ready.snapshot.meta;
+      this.options.machine.restore(ready.snapshot.data);
+      this.appliedIndex = meta.index;
+      this.appliedTerm = meta.term;
+      this.appliedConfig = meta.config;
+      this.snapshotIndex = meta.index;
+      this.snapshotsInstalled++;
+      this.waiting.restoredTo(meta.index);
+    }
+    for (const entry of ready.committed) this.apply(entry);
+    for (const readState of ready.readStates) this.waiting.readIndexKnown(readState.requestId, readState.index, this.appliedIndex);
+    this.waiting.appliedUpTo(this.appliedIndex);
+    this.core.advance(ready);
+    this.maybeTakeSnapshot();
+  }
+
+  private apply(entry: Entry): void {
+    // A snapshot installed in this Ready already covers the entries at or below it.
+    if (entry.index <= this.appliedIndex) return;
+    if (entry.index !== this.appliedIndex + 1) {
+      throw new InvariantViolation(`applying entry ${entry.index} after ${this.appliedIndex}: committed entries must be contiguous`);
+    }
+    let result: R | undefined;
+    if (entry.kind === 'normal') result = this.options.machine.apply(entry);
+    else if (entry.kind === 'config') this.appliedConfig = applyChange(this.appliedConfig, decodeConfigChange(entry.data));
+    this.appliedIndex = entry.index;
+    this.appliedTerm = entry.term;
+    this.options.observer?.applied?.(this.id, entry);
+    this.waiting.applied(entry.index, entry.term, result);
+  }
+
+  private maybeTakeSnapshot(): void {
+    if (this.snapshotting || this.appliedIndex - this.snapshotIndex < this.limits.snapshotEntries) return;
+    const meta = { index: this.appliedIndex, term: this.appliedTerm, config: this.appliedConfig };
+    const data = this.options.machine.snapshot();
+    this.snapshotting = true;
+    this.options.storage.saveSnapshot({ meta, data }).then(
+      () => this.queue.offer('internal', () => {
+        this.snapshotting = false;
+        // A newer snapshot from the leader may have been installed meanwhile; ours is then obsolete.
+        if (meta.index <= this.snapshotIndex) return;
+        this.snapshotIndex = meta.index;
+        this.snapshotsTaken++;
+        this.options.observer?.snapshotTaken?.(this.id, meta.index);
+        this.core.snapshotTaken(meta.index, data);
+      }),
+      (error: unknown) => this.failStop('writing a snapshot failed', error),
+    );
+  }
+
+  // Proposals wait only while this node leads in the term they were placed in;
+  // after that their fate is decided elsewhere and this node cannot report it.
+  private noteLeadership(): void {
+    const status = this.core.status();
+    const leadingNow = status.role === 'leader';
+    if (this.leaderTerm !== null && (!leadingNow || status.term !== this.leaderTerm)) this.waiting.leadershipLost();
+    if (leadingNow && this.leaderTerm !== status.term) this.options.observer?.leading?.(this.id, status.term, status.commitIndex);
+    else if (leadingNow && status.commitIndex > this.observedCommit) this.options.observer?.committing?.(this.id, status.term, status.commitIndex);
+    this.observedCommit = status.commitIndex;
+    this.leaderTerm = leadingNow ? status.term : null;
+    if (status.leader !== null && (status.leader !== this.followedLeader || status.term !== this.followedTerm)) {
+      this.followedLeader = status.leader;
+      this.followedTerm = status.term;
+      this.options.observer?.following?.(this.id, status.leader, status.term);
+    }
+    const transfer = this.transfer;
+    if (transfer !== null && status.leader === transfer.to) {
+      this.transfer = null;
+      transfer.done({ ok: true, value: undefined });
+    }
+  }
+
+  private expireTransfer(nowMs: number): void {
+    const transfer = this.transfer;
+    if (transfer === null || transfer.deadlineMs > nowMs) return;
+    this.transfer = null;
+    transfer.done({ ok: false, error: deadlineExceeded(transfer.timeoutMs, false) });
+  }
+
+  private failStop(what: string, error: unknown): void {
+    if (this.isStopped) return;
+    this.fatalErrorValue = error;
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.options.logger.error({ node: this.id, error: detail }, `${what}; stopping node ${this.id} (fail-stop) so nothing undurable is acknowledged`);
+    this.stop(`${what}: ${detail}`);
+  }
+
+  private nowMs(): number {
+    return this.options.clock.monotonicNowMs();
+  }
+}

@@ -1,0 +1,169 @@
+// Request Waiting List: a client's request waits here, keyed by where its
+// answer will come from, until that answer is known. A proposal waits for the
+// entry at its (index, term) to apply; a linearizable read waits first for
+// its read index and then for the state machine to reach it. Every waiter
+// also has a deadline, and all of them fail cleanly when leadership is lost
+// or the node stops, so no client ever waits forever or is told a false
+// success. The list is bounded: the node refuses new requests when it is full.
+
+import { assert } from '../assert.js';
+import type { LogIndex, Term } from '../ids.js';
+import type { Placement } from '../consensus/types.js';
+import {
+  type ClientError,
+  type Completion,
+  deadlineExceeded,
+  leaderChangedBeforeRead,
+  leaderChangedOverwritten,
+  leaderChangedUnknown,
+} from './client-errors.js';
+
+interface ProposalWaiter<R> {
+  readonly index: LogIndex;
+  readonly term: Term;
+  readonly deadlineMs: number;
+  readonly timeoutMs: number;
+  readonly done: Completion<R>;
+}
+
+interface ReadWaiter {
+  readonly requestId: string;
+  /** Null until the leader has confirmed the read index. */
+  index: LogIndex | null;
+  readonly deadlineMs: number;
+  readonly timeoutMs: number;
+  /** Runs the read against the state machine and answers the client. */
+  readonly serve: () => void;
+  readonly fail: (error: ClientError) => void;
+}
+
+export interface RequestWaitingListOptions {
+  readonly maxPendingRequests: number;
+}
+
+export class RequestWaitingList<R> {
+  private readonly proposals = new Map<LogIndex, ProposalWaiter<R>>();
+  private readonly reads = new Map<string, ReadWaiter>();
+
+  constructor(private readonly options: RequestWaitingListOptions) {
+    assert(options.maxPendingRequests > 0, 'maxPendingRequests must be positive');
+  }
+
+  get size(): number {
+    return this.proposals.size + this.reads.size;
+  }
+
+  get isFull(): boolean {
+    return this.size >= this.options.maxPendingRequests;
+  }
+
+  get pendingProposals(): number {
+    return this.proposals.size;
+  }
+
+  get pendingReads(): number {
+    return this.reads.size;
+  }
+
+  waitForApply(placement: Placement, nowMs: number, timeoutMs: number, done: Completion<R>): void {
+    assert(!this.isFull, 'waiting list is full: the node must refuse before adding');
+    // Two live proposals at one index would mean the core placed two entries there in one term.
+    const existing = this.proposals.get(placement.index);
+    if (existing !== undefined) {
+      assert(existing.term !== placement.term, 'two proposals placed at one index in one term');
+      // An older term's proposal at this index can no longer apply: a newer leader (us) overwrote it.
+      this.proposals.delete(placement.index);
+      existing.done({ ok: false, error: leaderChangedOverwritten() });
+    }
+    this.proposals.set(placement.index, { index: placement.index, term: placement.term, deadlineMs: nowMs + timeoutMs, timeoutMs, done });
+  }
+
+  waitForRead(requestId: string, nowMs: number, timeoutMs: number, serve: () => void, fail: (error: ClientError) => void): void {
+    assert(!this.isFull, 'waiting list is full: the node must refuse before adding');
+    assert(!this.reads.has(requestId), 'a read with this request id is already waiting');
+    this.reads.set(requestId, { requestId, index: null, deadlineMs: nowMs + timeoutMs, timeoutMs, serve, fail });
+  }
+
+  /** The entry at `entry.index` was applied with `result`; answers the proposal waiting there, if any. */
+  applied(index: LogIndex, entryTerm: Term, result: R): void {
+    const waiter = this.proposals.get(index);
+    if (waiter === undefined) return;
+    this.proposals.delete(index);
+    if (waiter.term === entryTerm) waiter.done({ ok: true, value: result });
+    else waiter.done({ ok: false, error: leaderChangedOverwritten() });
+  }
+
+  /**
+   * The state machine jumped to a snapshot at `index`: proposals at or below it
+   * were either in the snapshot or overwritten, and the snapshot cannot say
+   * which, nor give their results.
+   */
+  restoredTo(index: LogIndex): void {
+    for (const [waitingIndex, waiter] of this.proposals) {
+      if (waitingIndex > index) continue;
+      this.proposals.delete(waitingIndex);
+      waiter.done({ ok: false, error: leaderChangedUnknown() });
+    }
+  }
+
+  /** The leader confirmed a read index for `requestId`; serves the read now if the state machine is there. */
+  readIndexKnown(requestId: string, index: LogIndex, appliedIndex: LogIndex): void {
+    const waiter = this.reads.get(requestId);
+    if (waiter === undefined) return;
+    waiter.index = index;
+    if (index <= appliedIndex) {
+      this.reads.delete(requestId);
+      waiter.serve();
+    }
+  }
+
+  /** Serves every read whose read index the state machine has now reached. */
+  appliedUpTo(appliedIndex: LogIndex): void {
+    if (this.reads.size === 0) return;
+    for (const [requestId, waiter] of this.reads) {
+      if (waiter.index === null || waiter.index > appliedIndex) continue;
+      this.reads.delete(requestId);
+      waiter.serve();
+    }
+  }
+
+  /**
+   * This node stopped being leader (or its term moved on). Its proposals may
+   * still commit under the next leader, or not; reads still waiting for a read
+   * index will never get one. Reads whose index is already confirmed stay: the
+   * index remains a valid linearization point.
+   */
+  leadershipLost(): void {
+    const error = leaderChangedUnknown();
+    for (const waiter of this.proposals.values()) waiter.done({ ok: false, error });
+    this.proposals.clear();
+    const readError = leaderChangedBeforeRead();
+    for (const [requestId, waiter] of this.reads) {
+      if (waiter.index !== null) continue;
+      this.reads.delete(requestId);
+      waiter.fail(readError);
+    }
+  }
+
+  /** Fails every request whose deadline has passed. */
+  expire(nowMs: number): void {
+    for (const [index, waiter] of this.proposals) {
+      if (waiter.deadlineMs > nowMs) continue;
+      this.proposals.delete(index);
+      waiter.done({ ok: false, error: deadlineExceeded(waiter.timeoutMs, false) });
+    }
+    for (const [requestId, waiter] of this.reads) {
+      if (waiter.deadlineMs > nowMs) continue;
+      this.reads.delete(requestId);
+      waiter.fail(deadlineExceeded(waiter.timeoutMs, true));
+    }
+  }
+
+  /** Fails everything, e.g. when the node stops. */
+  failAll(proposalError: ClientError, readError: ClientError): void {
+    for (const waiter of this.proposals.values()) waiter.done({ ok: false, error: proposalError });
+    this.proposals.clear();
+    for (const waiter of this.reads.values()) waiter.fail(readError);
+    this.reads.clear();
+  }
+}

@@ -1,0 +1,16 @@
+// What a Raft node replicates into. The node hands it committed entries in log
+// order, exactly once per start (a restart replays from the last snapshot),
+// and asks it for a snapshot now and then so the log can be released below it.
+// Everything here is synchronous and deterministic: the same entries in the
+// same order must give the same state and the same results on every member.
+
+import type { Entry } from '../consensus/types.js';
+
+export interface StateMachine<R> {
+  /** Applies one committed 'normal' entry and returns what its proposer is told. Must not throw for bad input: return an error result instead. */
+  apply(entry: Entry): R;
+  /** The whole state as bytes, as of the last applied entry. */
+  snapshot(): Uint8Array;
+  /** Replaces the whole state with a snapshot's bytes. */
+  restore(data: Uint8Array): void;
+}
