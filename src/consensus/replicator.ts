@@ -104,10 +104,20 @@ export class Replicator {
 
   /** The follower holds our log up to `index`. Returns false for a stale acknowledgement. */
   acknowledged(progress: Progress, index: LogIndex): boolean {
-    if (!progress.acknowledged(index)) return false;
-    if (progress.state === 'probe') progress.becomeReplicate();
-    else if (progress.state === 'snapshot' && progress.match >= progress.snapshotIndex) progress.becomeReplicate();
-    return true;
+    const advanced = progress.acknowledged(index);
+    // An acknowledgement that only confirms the match we already knew still ends a probe or a
+    // snapshot transfer: without this a follower that installed the snapshot at its current
+    // match index would be sent the snapshot again forever (swarm seed 10251).
+    const confirmsMatch = index === progress.match;
+    if (progress.state === 'probe' && (advanced || confirmsMatch)) {
+      progress.becomeReplicate();
+      return true;
+    }
+    if (progress.state === 'snapshot' && progress.match >= progress.snapshotIndex) {
+      progress.becomeReplicate();
+      return true;
+    }
+    return advanced;
   }
 
   /** After an acknowledgement: fill the window again; a follower we had paused gets at least the commit index. */
