@@ -1,0 +1,111 @@
+// startEtcdServer: etcd's v3 gRPC services over an EtcdBackend, on one
+// port, plus the HTTP endpoints on a second (see http-server.ts for why).
+// Limits follow etcd 3.4: requests up to --max-request-bytes (1.5 MiB) are
+// read, and gRPC accepts 512 KiB more so that a request just over the limit
+// reaches the backend and gets etcd's "request is too large" rather than a
+// transport error; beyond that grpc-js refuses it with RESOURCE_EXHAUSTED.
+
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { defaultKvLimits } from '../../kv/limits.js';
+import { silentLogger, type Logger } from '../../runtime/logger.js';
+import { SystemTimers } from '../../runtime/node/system-clock.js';
+import type { Timers } from '../../runtime/timers.js';
+import type { EtcdBackend } from './backend.js';
+import { startHttpListener, type HttpListener } from './http-server.js';
+import { etcdServices } from './proto.js';
+import { authService } from './services/auth-service.js';
+import { clusterService } from './services/cluster-service.js';
+import { kvService } from './services/kv-service.js';
+import { leaseService } from './services/lease-service.js';
+import { maintenanceService } from './services/maintenance-service.js';
+import type { ServiceContext } from './services/service-context.js';
+import { watchService } from './services/watch-service.js';
+
+/** etcd's grpcOverheadBytes: room for the envelope around a request of maxRequestBytes. */
+export const grpcOverheadBytes = 512 * 1024;
+
+export interface EtcdServerOptions {
+  readonly backend: EtcdBackend;
+  readonly listen: { readonly host: string; readonly port: number };
+  /** Where /health, /version and /metrics are served (etcd's --listen-metrics-urls); omit to not serve them. */
+  readonly http?: { readonly host: string; readonly port: number };
+  readonly maxRequestBytes?: number;
+  readonly maxTxnOps?: number;
+  /** etcd: 5 s plus two election timeouts. */
+  readonly requestTimeoutMs?: number;
+  readonly maxConcurrentStreamsPerConnection?: number;
+  readonly maxKeepAliveInflight?: number;
+  readonly timers?: Timers;
+  readonly logger?: Logger;
+}
+
+export interface EtcdServer {
+  readonly port: number;
+  /** The HTTP endpoints' port, or null when not served. */
+  readonly httpPort: number | null;
+  /** What clients pass as --endpoints. */
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+export async function startEtcdServer(options: EtcdServerOptions): Promise<EtcdServer> {
+  const maxRequestBytes = options.maxRequestBytes ?? defaultKvLimits.maxRequestBytes;
+  const context: ServiceContext = {
+    backend: options.backend,
+    timers: options.timers ?? new SystemTimers(),
+    logger: options.logger ?? silentLogger,
+    requestTimeoutMs: options.requestTimeoutMs ?? 7_000,
+    maxTxnOps: options.maxTxnOps ?? defaultKvLimits.maxTxnOps,
+    maxKeepAliveInflight: options.maxKeepAliveInflight ?? 1_000,
+  };
+  const server = new Server({
+    'grpc.max_receive_message_length': maxRequestBytes + grpcOverheadBytes,
+    'grpc.max_send_message_length': 2 ** 31 - 1,
+    'grpc.max_concurrent_streams': options.maxConcurrentStreamsPerConnection ?? 1_000,
+    // etcd's server-side keepalive enforcement: clients may ping every 5 s.
+    'grpc.keepalive_time_ms': 2 * 60 * 60 * 1000,
+    'grpc.keepalive_timeout_ms': 20_000,
+    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+  });
+  const services = etcdServices();
+  server.addService(services.KV.service, kvService(context));
+  server.addService(services.Watch.service, watchService(context));
+  server.addService(services.Lease.service, leaseService(context));
+  server.addService(services.Cluster.service, clusterService(context));
+  server.addService(services.Maintenance.service, maintenanceService(context));
+  server.addService(services.Auth.service, authService(context));
+
+  const { host } = options.listen;
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${options.listen.port}`, ServerCredentials.createInsecure(), (error, bound) =>
+      error === null ? resolve(bound) : reject(new Error(`cannot listen for etcd clients on ${host}:${options.listen.port}: ${error.message}`)),
+    );
+  });
+  const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  options.backend.announceClientUrls([endpoint]);
+
+  let http: HttpListener | null = null;
+  if (options.http !== undefined) {
+    try {
+      http = await startHttpListener(options.backend, options.http.host, options.http.port);
+    } catch (error) {
+      server.forceShutdown();
+      throw error;
+    }
+  }
+  let closing: Promise<void> | null = null;
+  return {
+    port,
+    httpPort: http?.port ?? null,
+    endpoint,
+    close() {
+      closing ??= (async () => {
+        // Streams (watches, keep-alives) never end by themselves, so a graceful
+        // shutdown would wait forever: end them all.
+        server.forceShutdown();
+        await http?.close();
+      })();
+      return closing;
+    },
+  };
+}

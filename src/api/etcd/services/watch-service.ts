@@ -1,0 +1,90 @@
+// etcd's Watch service: one bidirectional stream carries many watches.
+// Responses are pulled from the session only while the stream can take
+// them (grpc-js reports backpressure through write() and 'drain'), so a
+// client that stops reading stalls only its own watches, whose buffers the
+// hub bounds.
+
+import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { toEtcdError } from '../etcd-errors.js';
+import { fromWatchRequest, toWireCanceled, toWireCreated, toWireCreateFailed, toWireProgress, toWireWatchResponse } from '../watch-translation.js';
+import { requestOf, type ServiceContext, type WireMessage } from './service-context.js';
+
+export function watchService(context: ServiceContext): UntypedServiceImplementation {
+  return { Watch: (call: ServerDuplexStream<WireMessage, WireMessage>) => watchStream(context, call) };
+}
+
+function watchStream(context: ServiceContext, call: ServerDuplexStream<WireMessage, WireMessage>): void {
+  const session = context.backend.openWatchSession();
+  let closed = false;
+  let waitingForDrain = false;
+  // While a create is answered, events it queued must wait for its created response.
+  let holding = false;
+
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    session.close();
+  };
+
+  const send = (message: WireMessage): void => {
+    if (closed || call.cancelled) return;
+    if (!call.write(message)) waitingForDrain = true;
+  };
+
+  const pump = (): void => {
+    while (!closed && !holding && !waitingForDrain && !call.cancelled) {
+      const next = session.take();
+      if (next === null) return;
+      send(toWireWatchResponse(next.header, next.response));
+    }
+  };
+
+  session.onReady(pump);
+  call.on('drain', () => {
+    waitingForDrain = false;
+    pump();
+  });
+
+  call.on('data', (raw: unknown) => {
+    if (closed) return;
+    let parsed;
+    try {
+      parsed = fromWatchRequest(requestOf({ request: raw }));
+    } catch (error) {
+      // A request etcd could not parse ends nothing but itself.
+      send(toWireCreateFailed(context.backend.header(), toEtcdError(error).message));
+      return;
+    }
+    switch (parsed.kind) {
+      case 'create': {
+        holding = true;
+        try {
+          const { watchId, header } = session.create(parsed.request, parsed.watchId);
+          send(toWireCreated(header, watchId));
+        } catch (error) {
+          send(toWireCreateFailed(context.backend.header(), toEtcdError(error).message));
+        } finally {
+          holding = false;
+        }
+        pump();
+        return;
+      }
+      case 'cancel':
+        // etcd sends nothing for a watch id it does not know.
+        if (session.cancel(parsed.watchId)) send(toWireCanceled(context.backend.header(), parsed.watchId));
+        return;
+      case 'progress': {
+        const header = session.progress();
+        if (header !== null) send(toWireProgress(header));
+        return;
+      }
+    }
+  });
+  call.on('end', () => {
+    close();
+    call.end();
+  });
+  call.on('error', close);
+  call.on('cancelled', close);
+  call.on('close', close);
+}
