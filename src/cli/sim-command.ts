@@ -25,6 +25,7 @@ interface SimFlags {
   maxEntriesPerAppend?: number;
   snapshotEntries?: number;
   clients?: number;
+  staleReads?: boolean;
   traceDir: string;
 }
 
@@ -44,6 +45,7 @@ export function registerSimCommand(program: Command): void {
     .option('--max-entries-per-append <n>', 'entries per append message', parsePositiveInteger)
     .option('--snapshot-entries <n>', 'entries applied between snapshots', parsePositiveInteger)
     .option('--clients <n>', 'concurrent clients', parsePositiveInteger)
+    .option('--stale-reads', 'serve reads from any member without ReadIndex (a planted bug: the history check must catch it)')
     .option('--trace-dir <dir>', 'where failing seeds\' traces go', 'sim-traces')
     .action(async (flags: SimFlags) => {
       const range = flags.seed ?? flags.seeds ?? { first: 1, last: 100 };
@@ -64,6 +66,7 @@ export function registerSimCommand(program: Command): void {
         maxEntriesPerAppend: flags.maxEntriesPerAppend,
         snapshotEntries: flags.snapshotEntries,
         clients: flags.clients,
+        staleReads: flags.staleReads,
         onProgress: (result, done) => {
           if (result.violations.length > 0) failed++;
           progress.update(done, `seed ${result.seed}, ${failed} failing`);

@@ -23,6 +23,8 @@ export interface SwarmOptions {
   readonly datasyncLatencyMs?: number;
   readonly maxEntriesPerAppend?: number;
   readonly snapshotEntries?: number;
+  /** Serve reads without ReadIndex, on purpose (see SeedOptions.staleReads). */
+  readonly staleReads?: boolean;
   /** Stop at the first failing seed (the planted-bug tests want that). */
   readonly stopAtFirstFailure?: boolean;
   /** Re-run failing seeds with tracing on and include the trace (default true). */
@@ -75,6 +77,7 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmSummary> {
       datasyncLatencyMs: options.datasyncLatencyMs,
       maxEntriesPerAppend: options.maxEntriesPerAppend,
       snapshotEntries: options.snapshotEntries,
+      staleReads: options.staleReads,
     };
     let result = await runSeed(seedOptions);
     if (result.violations.length > 0 && options.traceFailures !== false) {
