@@ -4,24 +4,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { runSeed } from '../../src/sim/swarm/run-seed.js';
-import { runSwarm, type SwarmSummary } from '../../src/sim/swarm/run-swarm.js';
-
-function assertClean(summary: SwarmSummary): void {
-  // A failing seed leaves its trace beside the command that replays it.
-  for (const failure of summary.failures) {
-    mkdirSync('sim-traces', { recursive: true });
-    writeFileSync(`sim-traces/seed-${failure.seed}.trace`, failure.trace.join('\n') + '\n');
-    console.log(`seed ${failure.seed} failed; trace in sim-traces/seed-${failure.seed}.trace; replay: ${failure.replayCommand}`);
-  }
-  const report = summary.failures.map((failure) => `${failure.replayCommand}\n  ${failure.violations.map((v) => `${v.property}: ${v.detail}`).join('\n  ')}`);
-  assert.deepEqual(report, [], 'every seed passes');
-}
+import { runSwarm } from '../../src/sim/swarm/run-swarm.js';
+import { assertNoFailures } from './swarm-assertions.js';
 
 test('jupiter, saturn and neptune survive every kind of fault, seed after seed', async () => {
   const summary = await runSwarm({ seeds: 8, firstSeed: 1_000, nodes: 3, simulatedMs: 30_000 });
-  assertClean(summary);
+  assertNoFailures(summary);
   assert.equal(summary.seeds, 8);
   assert.ok(summary.simulatedMs >= 8 * 30_000);
   assert.ok(summary.acknowledgedWrites > 0 && summary.operations > summary.acknowledgedWrites / 2);
@@ -33,7 +22,7 @@ test('jupiter, saturn and neptune survive every kind of fault, seed after seed',
 test('a five-node cluster with members coming and going survives a minute of faults', async () => {
   const progress: number[] = [];
   const summary = await runSwarm({ seeds: 3, firstSeed: 2_000, nodes: 5, simulatedMs: 60_000, onProgress: (_result, done) => progress.push(done) });
-  assertClean(summary);
+  assertNoFailures(summary);
   assert.deepEqual(progress, [1, 2, 3]);
   assert.ok((summary.faultsByKind['membership-add-learner'] ?? 0) > 0);
   assert.ok((summary.faultsByKind['membership-promote-learner'] ?? 0) > 0);
