@@ -77,19 +77,40 @@ const changeTypes = ['add-voter', 'add-learner', 'promote-learner', 'remove'] as
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** A config entry's data: one byte of change type, then the node id in UTF-8. */
+/**
+ * A config entry's data: one byte of change type, then the node id in UTF-8.
+ * With a context, the type byte carries the high bit and is followed by the
+ * node id's length (two bytes, big-endian), the node id, and the context.
+ */
 export function encodeConfigChange(change: ConfigChange): Uint8Array {
   const name = utf8Encoder.encode(change.node);
-  const bytes = new Uint8Array(1 + name.length);
-  bytes[0] = changeTypes.indexOf(change.type);
-  bytes.set(name, 1);
+  const typeByte = changeTypes.indexOf(change.type);
+  if (change.context === undefined) {
+    const bytes = new Uint8Array(1 + name.length);
+    bytes[0] = typeByte;
+    bytes.set(name, 1);
+    return bytes;
+  }
+  assert(name.length <= 0xffff, `node id of ${name.length} bytes is too long`);
+  const bytes = new Uint8Array(3 + name.length + change.context.length);
+  bytes[0] = typeByte | 0x80;
+  bytes[1] = name.length >> 8;
+  bytes[2] = name.length & 0xff;
+  bytes.set(name, 3);
+  bytes.set(change.context, 3 + name.length);
   return bytes;
 }
 
 export function decodeConfigChange(bytes: Uint8Array): ConfigChange {
-  const type = changeTypes[bytes[0] ?? 255];
-  if (type === undefined || bytes.length < 2) throw new Error(`malformed config change entry (${bytes.length} bytes, type byte ${bytes[0]})`);
-  return { type, node: nodeId(utf8Decoder.decode(bytes.subarray(1))) };
+  const first = bytes[0] ?? 255;
+  const type = changeTypes[first & 0x7f];
+  const malformed = (): Error => new Error(`malformed config change entry (${bytes.length} bytes, type byte ${bytes[0]})`);
+  if (type === undefined || bytes.length < 2) throw malformed();
+  if ((first & 0x80) === 0) return { type, node: nodeId(utf8Decoder.decode(bytes.subarray(1))) };
+  const nameBytes = ((bytes[1] ?? 0) << 8) | (bytes[2] ?? 0);
+  if (bytes.length < 3 + nameBytes || nameBytes === 0) throw malformed();
+  const node = nodeId(utf8Decoder.decode(bytes.subarray(3, 3 + nameBytes)));
+  return { type, node, context: bytes.slice(3 + nameBytes) };
 }
 
 /** The config in force at each point of the log: a base config plus the config entries after it. */

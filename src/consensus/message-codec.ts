@@ -22,7 +22,7 @@ export class MalformedRaftMessage extends Error {
 
 const messageTypes = [
   'append', 'append-response', 'heartbeat', 'heartbeat-response', 'vote', 'vote-response',
-  'snapshot', 'snapshot-response', 'timeout-now', 'read-index', 'read-index-response',
+  'snapshot', 'snapshot-response', 'timeout-now', 'read-index', 'read-index-response', 'propose',
 ] as const satisfies readonly RaftMessage['type'][];
 const typeTags = new Map<RaftMessage['type'], number>(messageTypes.map((type, tag) => [type, tag]));
 const entryKinds = ['normal', 'noop', 'config'] as const satisfies readonly EntryKind[];
@@ -201,6 +201,11 @@ function estimateBytes(message: RaftMessage): number {
     return bytes;
   }
   if (message.type === 'snapshot') return 128 + message.data.length;
+  if (message.type === 'propose') {
+    let bytes = 16;
+    for (let i = 0; i < message.data.length; i++) bytes += message.data[i]!.length + 4;
+    return bytes;
+  }
   return 64;
 }
 
@@ -254,6 +259,10 @@ export function encodeRaftMessage(message: RaftMessage): Uint8Array {
     case 'read-index-response':
       w.string(message.requestId);
       w.varint(message.index);
+      break;
+    case 'propose':
+      w.varint(message.data.length);
+      for (let i = 0; i < message.data.length; i++) w.bytes(message.data[i]!);
       break;
   }
   return w.result();
@@ -328,6 +337,13 @@ export function decodeRaftMessage(bytes: Uint8Array): RaftMessage {
     case 'read-index-response': {
       const requestId = r.string();
       message = { type, term: messageTerm, requestId, index: logIndex(r.varint()) };
+      break;
+    }
+    case 'propose': {
+      const n = r.count(1);
+      const data: Uint8Array[] = new Array<Uint8Array>(n);
+      for (let i = 0; i < n; i++) data[i] = r.bytes();
+      message = { type, term: messageTerm, data };
       break;
     }
   }

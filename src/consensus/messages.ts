@@ -106,6 +106,13 @@ export interface ReadIndexResponseMessage {
   readonly index: LogIndex;
 }
 
+/** Follower → leader: client data to propose (Request Batch: everything forwarded in one Ready travels in one message). */
+export interface ProposeMessage {
+  readonly type: 'propose';
+  readonly term: Term;
+  readonly data: readonly Uint8Array[];
+}
+
 export type RaftMessage =
   | AppendMessage
   | AppendResponseMessage
@@ -117,6 +124,7 @@ export type RaftMessage =
   | SnapshotResponseMessage
   | TimeoutNowMessage
   | ReadIndexMessage
-  | ReadIndexResponseMessage;
+  | ReadIndexResponseMessage
+  | ProposeMessage;
 
 export type RaftMessageType = RaftMessage['type'];

@@ -64,6 +64,9 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
   /** Highest index handed to the node for applying. */
   private applying: LogIndex;
   private readyInProgress = false;
+  /** Proposals to forward to the leader with the next Ready, in one message. */
+  private forwarding: Uint8Array[] = [];
+  private forwardingBytes = 0;
 
   private readonly quorumScratch: number[] = [];
   private readonly acknowledgedIndex = (voter: NodeId): number => {
@@ -71,13 +74,17 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
     return this.replicator.progress.get(voter)?.match ?? 0;
   };
 
-  constructor(options: RaftOptions, restored: RestoredState, bootstrapConfig: ClusterConfig) {
+  /**
+   * @param bootstrapContexts what a fresh initial member writes as the context
+   *   of each bootstrap config entry (every initial member must pass the same).
+   */
+  constructor(options: RaftOptions, restored: RestoredState, bootstrapConfig: ClusterConfig, bootstrapContexts?: ReadonlyMap<NodeId, Uint8Array>) {
     this.options = resolveOptions(options);
     this.id = options.id;
     this.reads = new ReadIndexBatcher(this.options.maxPendingReads);
     const snapshot = restored.snapshot;
     const fresh = snapshot === null && restored.entries.length === 0 && restored.hardState.term === 0;
-    const bootstrap = fresh && bootstrapConfig.voters.length > 0 ? bootstrapEntries(bootstrapConfig) : noEntries;
+    const bootstrap = fresh && bootstrapConfig.voters.length > 0 ? bootstrapEntries(bootstrapConfig, bootstrapContexts) : noEntries;
     const hardState: HardState = bootstrap.length > 0
       ? { term: toTerm(1), vote: null, commit: logIndex(bootstrap.length) }
       : restored.hardState;
@@ -139,6 +146,10 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
       case 'read-index-response':
         if (this.role !== 'leader') this.readStates.push({ requestId: message.requestId, index: message.index });
         return;
+      case 'propose':
+        // Only the leader proposes; a forwarded proposal that finds none is dropped, and its sender resends.
+        if (this.role === 'leader') this.proposeForwarded(message.data);
+        return;
       case 'append-response':
       case 'heartbeat-response':
       case 'snapshot-response':
@@ -152,6 +163,14 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
     const refusal = this.refuseProposal();
     if (refusal !== null) return refusal;
     return this.appendOwn('normal', data);
+  }
+
+  forward(data: Uint8Array): Refusal | null {
+    if (this.role === 'leader' || this.leader === null) return { reason: 'not-leader', leader: this.leader };
+    this.forwarding.push(data);
+    this.forwardingBytes += data.length;
+    if (this.forwarding.length >= this.options.maxEntriesPerAppend || this.forwardingBytes >= this.options.maxBytesPerAppend) this.flushForwarding();
+    return null;
   }
 
   proposeConfigChange(change: ConfigChange): Placement | Refusal {
@@ -220,7 +239,7 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
   hasReady(): boolean {
     if (this.readyInProgress) return false;
     if (this.role === 'leader' && this.broadcastPending) return true;
-    return this.messages.length > 0 || this.messagesAfterPersist.length > 0 || this.readStates.length > 0
+    return this.messages.length > 0 || this.forwarding.length > 0 || this.messagesAfterPersist.length > 0 || this.readStates.length > 0
       || this.pendingSnapshot !== null || this.log.hasUnstable() || this.hardStateChanged()
       || this.applying < this.log.commitIndex();
   }
@@ -228,6 +247,7 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
   takeReady(): Ready<RaftMessage> {
     assert(!this.readyInProgress, 'takeReady called again before advance');
     if (this.role === 'leader') this.flushBroadcast();
+    this.flushForwarding();
     const hardState = this.hardStateChanged() ? this.currentHardState() : null;
     if (hardState !== null) {
       const previous = this.handedOutHardState;
@@ -506,6 +526,22 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
     this.replicator.broadcastAppends();
   }
 
+  private proposeForwarded(data: readonly Uint8Array[]): void {
+    for (const each of data) {
+      if (this.refuseProposal() !== null) return;
+      this.appendOwn('normal', each);
+    }
+  }
+
+  private flushForwarding(): void {
+    if (this.forwarding.length === 0) return;
+    const data = this.forwarding;
+    this.forwarding = [];
+    this.forwardingBytes = 0;
+    // Leadership may have moved since these were queued: they go to whoever leads now, or nowhere (their senders resend).
+    if (this.role !== 'leader' && this.leader !== null) this.send(this.leader, { type: 'propose', term: this.termValue, data });
+  }
+
   private committedInOwnTerm(): boolean {
     return this.log.termAt(this.log.commitIndex()) === this.termValue;
   }
@@ -689,10 +725,14 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
 }
 
 /** The initial members as config entries 1..n of term 1, in a fixed order so every initial member writes the same log. */
-function bootstrapEntries(config: ClusterConfig): Entry[] {
+function bootstrapEntries(config: ClusterConfig, contexts: ReadonlyMap<NodeId, Uint8Array> | undefined): Entry[] {
+  const change = (type: 'add-voter' | 'add-learner', node: NodeId): ConfigChange => {
+    const context = contexts?.get(node);
+    return context === undefined ? { type, node } : { type, node, context };
+  };
   const changes: ConfigChange[] = [
-    ...[...config.voters].sort().map((node): ConfigChange => ({ type: 'add-voter', node })),
-    ...[...config.learners].sort().map((node): ConfigChange => ({ type: 'add-learner', node })),
+    ...[...config.voters].sort().map((node) => change('add-voter', node)),
+    ...[...config.learners].sort().map((node) => change('add-learner', node)),
   ];
   return changes.map((change, i) => ({ index: logIndex(i + 1), term: toTerm(1), kind: 'config' as const, data: encodeConfigChange(change) }));
 }

@@ -26,11 +26,17 @@ export interface ClusterConfig {
   readonly learners: readonly NodeId[];
 }
 
-export type ConfigChange =
-  | { readonly type: 'add-voter'; readonly node: NodeId }
-  | { readonly type: 'add-learner'; readonly node: NodeId }
-  | { readonly type: 'promote-learner'; readonly node: NodeId }
-  | { readonly type: 'remove'; readonly node: NodeId };
+/**
+ * One membership change. `context` is opaque to Raft and travels in the
+ * config entry itself, so whatever the application records about the member
+ * (its name and addresses, as etcd's member records) commits atomically with
+ * the change.
+ */
+export type ConfigChange = {
+  readonly type: 'add-voter' | 'add-learner' | 'promote-learner' | 'remove';
+  readonly node: NodeId;
+  readonly context?: Uint8Array;
+};
 
 /** What must be durable before the node answers anything that depends on it. */
 export interface HardState {
@@ -132,6 +138,13 @@ export interface RaftCoreApi<M> {
   tick(): void;
   step(from: NodeId, message: M): void;
   propose(data: Uint8Array): Placement | Refusal;
+  /**
+   * On a follower: sends the data to the leader, which proposes it as its own
+   * (fire and forget: the message may be lost, and the leader may drop it;
+   * the node learns the outcome by seeing the entry apply, so the data must
+   * identify its request). Refused when no leader is known or this node leads.
+   */
+  forward(data: Uint8Array): Refusal | null;
   proposeConfigChange(change: ConfigChange): Placement | Refusal;
   /** Asks for a linearizable read index; the answer arrives as a ReadState in a later Ready (or never, if leadership is lost: the node's deadline fails it). */
   readIndex(requestId: string): Refusal | null;

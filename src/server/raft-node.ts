@@ -28,7 +28,7 @@ import {
 } from './client-errors.js';
 import type { RaftNodeObserver } from './raft-node-observer.js';
 import type { RaftPersistence } from './raft-persistence.js';
-import { RequestWaitingList } from './request-waiting-list.js';
+import { type KeyedWaiter, RequestWaitingList } from './request-waiting-list.js';
 import { type QueueStatistics, SingularUpdateQueue, type SingularUpdateQueueOptions, defaultQueueOptions } from './singular-update-queue.js';
 import type { StateMachine } from './state-machine.js';
 
@@ -41,6 +41,8 @@ export interface RaftNodeLimits {
   readonly snapshotEntries: number;
   /** Proposals and reads waiting for an answer at once. */
   readonly maxPendingRequests: number;
+  /** A keyed proposal forwarded to the leader and not applied after this long is sent again (the message may have been lost). */
+  readonly forwardResendMs: number;
   readonly queue: SingularUpdateQueueOptions;
 }
 
@@ -48,6 +50,7 @@ export const defaultRaftNodeLimits: RaftNodeLimits = {
   tickMs: 100,
   snapshotEntries: 10_000,
   maxPendingRequests: 1024,
+  forwardResendMs: 1_000,
   queue: defaultQueueOptions,
 };
 
@@ -178,6 +181,24 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
     });
   }
 
+  /**
+   * Proposes a command that identifies itself by `key`, from any member: the
+   * leader proposes it, a follower forwards it to the leader. It waits by key
+   * until an entry answering it applies here, and is sent again whenever the
+   * leader changes (or a forward goes unanswered), so a leader change does
+   * not fail it. The state machine must apply each key at most once (see
+   * StateMachine.requestKey). Fails only at its deadline, or when the node stops.
+   */
+  proposeKeyed(key: string, data: Uint8Array, options: RequestOptions, done: Completion<R>): void {
+    assert(this.options.machine.requestKey !== undefined, 'keyed proposals need a state machine that reports request keys');
+    this.submit(done, () => {
+      if (this.waiting.isFull) return done({ ok: false, error: overloaded('the request waiting list', this.limits.maxPendingRequests) });
+      if (this.waiting.hasKey(key)) return done({ ok: false, error: refused(`request ${key} is already in flight on ${this.id}`) });
+      const waiter = this.waiting.waitForKey(key, data, this.nowMs(), options.timeoutMs, done as Completion<R | undefined>);
+      this.dispatchKeyed(waiter, this.core.status());
+    });
+  }
+
   /** A linearizable read (ReadIndex): `read` runs once this node has applied everything committed when the read arrived. */
   readLinearizable<T>(read: (machine: S) => T, options: RequestOptions, done: Completion<T>): void {
     this.submit(done, () => {
@@ -275,6 +296,7 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
         const nowMs = this.nowMs();
         this.waiting.expire(nowMs);
         this.expireTransfer(nowMs);
+        this.resendKeyed(nowMs);
       });
       this.scheduleTick();
     });
@@ -336,12 +358,22 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
       throw new InvariantViolation(`applying entry ${entry.index} after ${this.appliedIndex}: committed entries must be contiguous`);
     }
     let result: R | undefined;
-    if (entry.kind === 'normal') result = this.options.machine.apply(entry);
-    else if (entry.kind === 'config') this.appliedConfig = applyChange(this.appliedConfig, decodeConfigChange(entry.data));
+    const machine = this.options.machine;
+    if (entry.kind === 'normal') {
+      result = machine.apply(entry);
+    } else if (entry.kind === 'config') {
+      const change = decodeConfigChange(entry.data);
+      this.appliedConfig = applyChange(this.appliedConfig, change);
+      machine.applyConfig?.(entry, change, this.appliedConfig);
+    }
     this.appliedIndex = entry.index;
     this.appliedTerm = entry.term;
     this.options.observer?.applied?.(this.id, entry);
     this.waiting.applied(entry.index, entry.term, result);
+    if (result !== undefined && this.waiting.pendingKeyed > 0) {
+      const key = machine.requestKey!(result);
+      if (key !== null) this.waiting.appliedKey(key, result);
+    }
   }
 
   private maybeTakeSnapshot(): void {
@@ -377,11 +409,41 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
       this.followedLeader = status.leader;
       this.followedTerm = status.term;
       this.options.observer?.following?.(this.id, status.leader, status.term);
+      // Keyed proposals sent to an earlier leader go to this one (duplicates apply once).
+      if (this.waiting.pendingKeyed > 0) {
+        for (const waiter of this.waiting.keyedWaiters()) {
+          if (waiter.sentTo !== status.leader || waiter.sentTerm !== status.term) this.dispatchKeyed(waiter, status);
+        }
+      }
     }
     const transfer = this.transfer;
     if (transfer !== null && status.leader === transfer.to) {
       this.transfer = null;
       transfer.done({ ok: true, value: undefined });
+    }
+  }
+
+  /** Sends a keyed proposal to the leader: proposes it here when this node leads, forwards it otherwise. */
+  private dispatchKeyed(waiter: KeyedWaiter<R | undefined>, status: RaftStatus): void {
+    if (status.leader === null) return;
+    if (status.role === 'leader') {
+      // Refused only while a transfer or a full log holds proposals back: the next tick tries again.
+      if ('reason' in this.core.propose(waiter.data)) return;
+    } else if (this.core.forward(waiter.data) !== null) {
+      return;
+    }
+    waiter.sentTo = status.leader;
+    waiter.sentTerm = status.term;
+    waiter.sentAtMs = this.nowMs();
+  }
+
+  private resendKeyed(nowMs: number): void {
+    if (this.waiting.pendingKeyed === 0) return;
+    const status = this.core.status();
+    for (const waiter of this.waiting.keyedWaiters()) {
+      const unsent = waiter.sentTo === null;
+      const forwardLost = waiter.sentTo !== this.id && nowMs - waiter.sentAtMs >= this.limits.forwardResendMs;
+      if (unsent || forwardLost) this.dispatchKeyed(waiter, status);
     }
   }
 

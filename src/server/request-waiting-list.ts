@@ -7,7 +7,7 @@
 // success. The list is bounded: the node refuses new requests when it is full.
 
 import { assert } from '../assert.js';
-import type { LogIndex, Term } from '../ids.js';
+import type { LogIndex, NodeId, Term } from '../ids.js';
 import type { Placement } from '../consensus/types.js';
 import {
   type ClientError,
@@ -24,6 +24,23 @@ interface ProposalWaiter<R> {
   readonly deadlineMs: number;
   readonly timeoutMs: number;
   readonly done: Completion<R>;
+}
+
+/**
+ * A proposal that waits by its request key rather than by log index: it may
+ * have been forwarded to the leader, or be resent after a leader change, so
+ * it is answered by whichever copy of its entry applies first here.
+ */
+export interface KeyedWaiter<R> {
+  readonly key: string;
+  readonly data: Uint8Array;
+  readonly deadlineMs: number;
+  readonly timeoutMs: number;
+  readonly done: Completion<R>;
+  /** Where and when it was last sent: the leader it went to (null: not yet sent), in which term. */
+  sentTo: NodeId | null;
+  sentTerm: Term;
+  sentAtMs: number;
 }
 
 interface ReadWaiter {
@@ -44,13 +61,14 @@ export interface RequestWaitingListOptions {
 export class RequestWaitingList<R> {
   private readonly proposals = new Map<LogIndex, ProposalWaiter<R>>();
   private readonly reads = new Map<string, ReadWaiter>();
+  private readonly keyed = new Map<string, KeyedWaiter<R>>();
 
   constructor(private readonly options: RequestWaitingListOptions) {
     assert(options.maxPendingRequests > 0, 'maxPendingRequests must be positive');
   }
 
   get size(): number {
-    return this.proposals.size + this.reads.size;
+    return this.proposals.size + this.reads.size + this.keyed.size;
   }
 
   get isFull(): boolean {
@@ -63,6 +81,35 @@ export class RequestWaitingList<R> {
 
   get pendingReads(): number {
     return this.reads.size;
+  }
+
+  get pendingKeyed(): number {
+    return this.keyed.size;
+  }
+
+  hasKey(key: string): boolean {
+    return this.keyed.has(key);
+  }
+
+  waitForKey(key: string, data: Uint8Array, nowMs: number, timeoutMs: number, done: Completion<R>): KeyedWaiter<R> {
+    assert(!this.isFull, 'waiting list is full: the node must refuse before adding');
+    assert(!this.keyed.has(key), `a proposal with key ${key} is already waiting`);
+    const waiter: KeyedWaiter<R> = { key, data, deadlineMs: nowMs + timeoutMs, timeoutMs, done, sentTo: null, sentTerm: 0 as Term, sentAtMs: nowMs };
+    this.keyed.set(key, waiter);
+    return waiter;
+  }
+
+  /** Keyed proposals still waiting, in the order they arrived. */
+  keyedWaiters(): IterableIterator<KeyedWaiter<R>> {
+    return this.keyed.values();
+  }
+
+  /** An entry answering request `key` applied here with `result`. */
+  appliedKey(key: string, result: R): void {
+    const waiter = this.keyed.get(key);
+    if (waiter === undefined) return;
+    this.keyed.delete(key);
+    waiter.done({ ok: true, value: result });
   }
 
   waitForApply(placement: Placement, nowMs: number, timeoutMs: number, done: Completion<R>): void {
@@ -99,6 +146,8 @@ export class RequestWaitingList<R> {
    * which, nor give their results.
    */
   restoredTo(index: LogIndex): void {
+    // A keyed proposal may be inside the snapshot: sent again, its duplicate answers with the first result.
+    for (const waiter of this.keyed.values()) waiter.sentTo = null;
     for (const [waitingIndex, waiter] of this.proposals) {
       if (waitingIndex > index) continue;
       this.proposals.delete(waitingIndex);
@@ -157,6 +206,11 @@ export class RequestWaitingList<R> {
       this.reads.delete(requestId);
       waiter.fail(deadlineExceeded(waiter.timeoutMs, true));
     }
+    for (const [key, waiter] of this.keyed) {
+      if (waiter.deadlineMs > nowMs) continue;
+      this.keyed.delete(key);
+      waiter.done({ ok: false, error: deadlineExceeded(waiter.timeoutMs, false) });
+    }
   }
 
   /** Fails everything, e.g. when the node stops. */
@@ -165,5 +219,7 @@ export class RequestWaitingList<R> {
     this.proposals.clear();
     for (const waiter of this.reads.values()) waiter.fail(readError);
     this.reads.clear();
+    for (const waiter of this.keyed.values()) waiter.done({ ok: false, error: proposalError });
+    this.keyed.clear();
   }
 }

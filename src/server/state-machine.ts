@@ -4,11 +4,20 @@
 // Everything here is synchronous and deterministic: the same entries in the
 // same order must give the same state and the same results on every member.
 
-import type { Entry } from '../consensus/types.js';
+import type { ClusterConfig, ConfigChange, Entry } from '../consensus/types.js';
 
 export interface StateMachine<R> {
   /** Applies one committed 'normal' entry and returns what its proposer is told. Must not throw for bad input: return an error result instead. */
   apply(entry: Entry): R;
+  /**
+   * The request an applied entry answered, for proposals that wait by key
+   * (see RaftNode.proposeKeyed). A machine that returns keys must apply a
+   * request at most once however often its entry appears in the log (the
+   * Idempotent Receiver), because keyed proposals are resent.
+   */
+  requestKey?(result: R): string | null;
+  /** A committed config entry was applied; `config` is the membership now in force. */
+  applyConfig?(entry: Entry, change: ConfigChange, config: ClusterConfig): void;
   /** The whole state as bytes, as of the last applied entry. */
   snapshot(): Uint8Array;
   /** Replaces the whole state with a snapshot's bytes. */

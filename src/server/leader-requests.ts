@@ -1,0 +1,182 @@
+// What only the leader can answer, asked from any member: a lease keep-alive
+// and a lease's remaining time (only the leader's Lessor counts leases down)
+// and membership changes (only the leader proposes config entries). On the
+// leader these run at once; a follower sends them to the leader it knows
+// and relays the answer, as etcd's followers forward keep-alives.
+
+import { type NodeId, nodeId } from '../ids.js';
+import type { RaftMessage } from '../consensus/messages.js';
+import type { ConfigChange } from '../consensus/types.js';
+import type { Lessor } from '../kv/lessor.js';
+import type { Clock } from '../runtime/clock.js';
+import { type ClientError, type Completion, type Outcome, notLeader } from './client-errors.js';
+import { bigintField, record, stringsField } from './core-command.js';
+import { CoreError, type CoreMachine, type CoreResult, isCoreErrorCode } from './core-machine.js';
+import { type MemberRecord, encodeMemberContext, memberIdFromText } from './member-table.js';
+import { PeerRefusal, type PeerReply, type PeerRequests } from './peer-requests.js';
+import type { RaftNode } from './raft-node.js';
+import type { PlainValue } from './value-codec.js';
+
+export interface LeaseTtl {
+  readonly id: bigint;
+  /** Seconds left; -1 when the lease does not exist or has expired (etcd's answer). */
+  readonly ttlSeconds: number;
+  readonly grantedTtlSeconds: number;
+  readonly keys: readonly Uint8Array[];
+}
+
+export type MemberChangeRequest =
+  /** `node` and `id` are for the simulator, which names its members; a real MemberAdd lets the leader choose. */
+  | { readonly type: 'add'; readonly peerUrls: readonly string[]; readonly isLearner: boolean; readonly node?: NodeId; readonly id?: bigint }
+  | { readonly type: 'remove'; readonly id: bigint }
+  | { readonly type: 'promote'; readonly id: bigint };
+
+export interface LeaderRequestsOptions {
+  readonly id: NodeId;
+  readonly raft: RaftNode<RaftMessage, CoreResult, CoreMachine>;
+  readonly machine: CoreMachine;
+  readonly lessor: Lessor;
+  readonly peers: PeerRequests;
+  readonly clock: Clock;
+  readonly timeoutMs: number;
+}
+
+export class LeaderRequests {
+  constructor(private readonly options: LeaderRequestsOptions) {
+    options.peers.onRequest((from, kind, body, reply) => this.serve(from, kind, body, reply));
+  }
+
+  keepAlive(id: bigint, done: Completion<number>): void {
+    this.route('lease-keepalive', { id }, done, (reply) => reply(this.keepAliveHere(id)), (value) => Number(value));
+  }
+
+  timeToLive(id: bigint, done: Completion<LeaseTtl>): void {
+    this.route('lease-ttl', { id }, done, (reply) => reply(this.timeToLiveHere(id)), decodeTtl);
+  }
+
+  changeMembers(request: MemberChangeRequest, done: Completion<MemberRecord | null>): void {
+    const body: PlainValue = request.type === 'add'
+      ? { type: 'add', peerUrls: [...request.peerUrls], isLearner: request.isLearner, node: request.node ?? null, id: request.id ?? null }
+      : { type: request.type, id: request.id };
+    this.route('members', body, done, (reply) => this.changeMembersHere(request, reply), decodeMember);
+  }
+
+  // ---- routing ----
+
+  /** Runs `here` on the leader, or asks the leader and decodes its answer. */
+  private route<T>(kind: string, body: PlainValue, done: Completion<T>, here: (reply: (outcome: Outcome<PlainValue>) => void) => void, decode: (value: PlainValue) => T): void {
+    const status = this.options.raft.status();
+    const finish = (outcome: Outcome<PlainValue>): void => {
+      if (!outcome.ok) return done(outcome);
+      try {
+        done({ ok: true, value: decode(outcome.value) });
+      } catch (error) {
+        done({ ok: false, error: new PeerRefusal('malformed-answer', `malformed answer from the leader: ${(error as Error).message}`) });
+      }
+    };
+    if (status.role === 'leader') return here(finish);
+    if (status.leader === null) return done({ ok: false, error: notLeader(null) });
+    this.options.peers.request(status.leader, kind, body, this.options.timeoutMs, (outcome) => {
+      if (outcome.ok || !(outcome.error instanceof PeerRefusal)) return finish(outcome);
+      const refusal = outcome.error;
+      finish({ ok: false, error: isCoreErrorCode(refusal.peerCode) ? new CoreError(refusal.peerCode, refusal.message) : refusal });
+    });
+  }
+
+  private serve(_from: NodeId, kind: string, body: PlainValue, reply: PeerReply): void {
+    const answer = (outcome: Outcome<PlainValue>): void => {
+      if (outcome.ok) return reply({ ok: true, value: outcome.value });
+      const error: ClientError = outcome.error;
+      reply({ ok: false, code: error instanceof CoreError ? error.coreCode : error.code, message: error.message });
+    };
+    if (this.options.raft.status().role !== 'leader') {
+      return answer({ ok: false, error: notLeader(this.options.raft.status().leader) });
+    }
+    try {
+      const fields = record(body);
+      if (kind === 'lease-keepalive') return answer(this.keepAliveHere(bigintField(fields, 'id')));
+      if (kind === 'lease-ttl') return answer(this.timeToLiveHere(bigintField(fields, 'id')));
+      if (kind === 'members') return this.changeMembersHere(decodeMemberRequest(fields), answer);
+      answer({ ok: false, error: new PeerRefusal('unknown-kind', `unknown request ${kind}`) });
+    } catch (error) {
+      answer({ ok: false, error: new PeerRefusal('malformed-request', `malformed ${kind} request: ${(error as Error).message}`) });
+    }
+  }
+
+  // ---- on the leader ----
+
+  private keepAliveHere(id: bigint): Outcome<PlainValue> {
+    const renewed = this.options.lessor.renew(id);
+    if (!renewed.ok && renewed.reason === 'not-leader') return { ok: false, error: notLeader(this.options.raft.status().leader) };
+    return { ok: true, value: renewed.ok ? renewed.ttlSeconds : 0 };
+  }
+
+  private timeToLiveHere(id: bigint): Outcome<PlainValue> {
+    const info = this.options.machine.kv.leaseInfo(id);
+    const remaining = this.options.lessor.remainingSeconds(id);
+    if (info === null || remaining === null) return { ok: true, value: { id, ttlSeconds: -1, grantedTtlSeconds: 0, keys: [] } };
+    return { ok: true, value: { id, ttlSeconds: remaining, grantedTtlSeconds: info.grantedTtlSeconds, keys: info.keys.map((key) => key.slice()) } };
+  }
+
+  private changeMembersHere(request: MemberChangeRequest, reply: (outcome: Outcome<PlainValue>) => void): void {
+    const members = this.options.machine.members;
+    let change: ConfigChange;
+    if (request.type === 'add') {
+      if (request.peerUrls.length === 0) return reply({ ok: false, error: new CoreError('invalid-peer-urls', 'etcdserver: member peer URLs are not provided') });
+      const taken = members.list().some((member) => member.peerUrls.some((url) => request.peerUrls.includes(url)));
+      if (taken) return reply({ ok: false, error: new CoreError('peer-urls-exist', 'etcdserver: Peer URLs already exists') });
+      const id = request.id ?? memberIdFromText(`${[...request.peerUrls].sort().join(',')}@${this.options.clock.wallNowMs()}`);
+      const node = request.node ?? nodeId(id.toString(16).padStart(16, '0'));
+      change = { type: request.isLearner ? 'add-learner' : 'add-voter', node, context: encodeMemberContext({ id, name: '', peerUrls: request.peerUrls }) };
+    } else {
+      const member = members.byId(request.id);
+      if (member === undefined) return reply({ ok: false, error: new CoreError('member-not-found', 'etcdserver: member not found') });
+      if (request.type === 'promote' && !this.options.raft.status().config.learners.includes(member.node)) {
+        return reply({ ok: false, error: new CoreError('not-a-learner', 'etcdserver: can only promote a learner member') });
+      }
+      change = { type: request.type === 'remove' ? 'remove' : 'promote-learner', node: member.node };
+    }
+    this.options.raft.changeMembership(change, { timeoutMs: this.options.timeoutMs }, (outcome) => {
+      if (!outcome.ok) {
+        const notReady = change.type === 'promote-learner' && outcome.error.message.includes('learner not ready');
+        return reply(notReady ? { ok: false, error: new CoreError('learner-not-ready', 'etcdserver: can only promote a learner member which is in sync with leader') } : outcome);
+      }
+      const member = members.byNode(change.node);
+      reply({ ok: true, value: member === undefined ? null : memberToPlain(member) });
+    });
+  }
+}
+
+function memberToPlain(member: MemberRecord): PlainValue {
+  return { node: member.node, id: member.id, name: member.name, peerUrls: [...member.peerUrls], clientUrls: [...member.clientUrls] };
+}
+
+function decodeMember(value: PlainValue): MemberRecord | null {
+  if (value === null) return null;
+  const body = record(value);
+  return {
+    node: nodeId(String(body['node'])), id: bigintField(body, 'id'), name: String(body['name']),
+    peerUrls: stringsField(body, 'peerUrls'), clientUrls: stringsField(body, 'clientUrls'),
+  };
+}
+
+function decodeTtl(value: PlainValue): LeaseTtl {
+  const body = record(value);
+  const keys = body['keys'];
+  if (!Array.isArray(keys) || !keys.every((key) => key instanceof Uint8Array)) throw new RangeError('keys must be byte strings');
+  return { id: bigintField(body, 'id'), ttlSeconds: Number(body['ttlSeconds']), grantedTtlSeconds: Number(body['grantedTtlSeconds']), keys: keys as Uint8Array[] };
+}
+
+function decodeMemberRequest(body: Record<string, PlainValue>): MemberChangeRequest {
+  const type = body['type'];
+  if (type === 'add') {
+    const node = body['node'];
+    const id = body['id'];
+    return {
+      type, peerUrls: stringsField(body, 'peerUrls'), isLearner: body['isLearner'] === true,
+      ...(typeof node === 'string' ? { node: nodeId(node) } : {}), ...(typeof id === 'bigint' ? { id } : {}),
+    };
+  }
+  if (type === 'remove' || type === 'promote') return { type, id: bigintField(body, 'id') };
+  throw new RangeError(`unknown membership change ${String(type)}`);
+}
