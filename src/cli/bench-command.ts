@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { runKvBench } from '../bench/kv.js';
 import { runWalBench } from '../bench/wal.js';
 import { parsePositiveInteger } from './parse.js';
 
@@ -13,5 +14,15 @@ export function registerBenchCommand(program: Command): void {
     .option('--record-bytes <bytes>', 'bytes per record', parsePositiveInteger, 256)
     .action(async (options: { dir: string; durationMs: number; recordBytes: number }) => {
       await runWalBench({ directory: options.dir, durationMs: options.durationMs, recordBytes: options.recordBytes, out: (line) => console.log(line) });
+    });
+
+  bench
+    .command('kv')
+    .description('key-value state machine: memory for a million keys, snapshot take and restore, apply throughput (in a child process)')
+    .option('--keys <n>', 'distinct keys to load', parsePositiveInteger, 1_000_000)
+    .option('--value-bytes <bytes>', 'bytes per value', parsePositiveInteger, 256)
+    .option('--updates <n>', 'puts that overwrite existing keys after the load', parsePositiveInteger, 200_000)
+    .action(async (options: { keys: number; valueBytes: number; updates: number }) => {
+      await runKvBench({ ...options, out: (line) => console.log(line) });
     });
 }

@@ -6,6 +6,16 @@
 
 import { assert } from '../assert.js';
 
+type Latin1Write = (this: Buffer, value: string, offset: number, length: number) => number;
+type Latin1Slice = (this: Buffer, start: number, end: number) => string;
+/**
+ * Node's native latin1 codecs, called without Buffer.write's and toString's
+ * argument checks: a snapshot writes and reads two strings per key, a million
+ * keys at a time. The public methods are the fallback.
+ */
+const latin1Write = (Buffer.prototype as unknown as { latin1Write?: Latin1Write }).latin1Write;
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: Latin1Slice }).latin1Slice;
+
 export class BinaryWriter {
   private buffer: Buffer;
   private position = 0;
@@ -74,7 +84,8 @@ export class BinaryWriter {
   latin1(value: string): this {
     this.varuint(value.length);
     this.ensure(value.length);
-    this.position += this.buffer.write(value, this.position, 'latin1');
+    this.position +=
+      latin1Write !== undefined ? latin1Write.call(this.buffer, value, this.position, value.length) : this.buffer.write(value, this.position, 'latin1');
     return this;
   }
 
@@ -163,7 +174,8 @@ export class BinaryReader {
   latin1(): string {
     const length = this.varuint();
     this.need(length);
-    const value = this.view.toString('latin1', this.position, this.position + length);
+    const end = this.position + length;
+    const value = latin1Slice !== undefined ? latin1Slice.call(this.view, this.position, end) : this.view.toString('latin1', this.position, end);
     this.position += length;
     return value;
   }

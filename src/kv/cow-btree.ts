@@ -156,32 +156,19 @@ export class CowBTree<V> implements OrderedView<V> {
 
   /** Builds a tree from entries in strictly ascending key order, in O(n). */
   static fromSorted<V>(entries: Iterable<readonly [KeyString, V]>): CowBTree<V> {
-    const tree = new CowBTree<V>();
-    let level: Node<V>[] = [];
-    let leaf: Leaf<V> = { leaf: true, epoch: tree.epoch, keys: [], values: [] };
-    let previous: KeyString | null = null;
-    for (const [key, value] of entries) {
-      if (previous !== null && !(previous < key)) throw new RangeError('fromSorted: keys must be strictly ascending');
-      previous = key;
-      if (leaf.keys.length === bulkLeafKeys) {
-        level.push(leaf);
-        leaf = { leaf: true, epoch: tree.epoch, keys: [], values: [] };
-      }
-      leaf.keys.push(key);
-      leaf.values.push(value);
-      tree.count++;
-    }
-    level.push(leaf);
-    while (level.length > 1) {
-      const parents: Node<V>[] = [];
-      for (let i = 0; i < level.length; i += bulkLeafKeys) {
-        const children = level.slice(i, i + bulkLeafKeys);
-        parents.push({ leaf: false, epoch: tree.epoch, keys: children.slice(1).map(firstKey), children });
-      }
-      level = parents;
-    }
-    tree.root = level[0]!;
-    return tree;
+    const builder = CowBTree.builder<V>();
+    for (const [key, value] of entries) builder.add(key, value);
+    return builder.build();
+  }
+
+  /** Takes keys in strictly ascending order and builds the tree in O(n), with no iterator or tuple per entry. */
+  static builder<V>(): SortedTreeBuilder<V> {
+    return new SortedTreeBuilder<V>((root, count) => {
+      const tree = new CowBTree<V>();
+      tree.root = root;
+      tree.count = count;
+      return tree;
+    });
   }
 
   get size(): number {
@@ -282,6 +269,45 @@ export class CowBTree<V> implements OrderedView<V> {
     // Separators are bounds, not stored keys, so dropping the one beside the
     // removed child keeps every remaining child's bounds correct.
     if (node.keys.length > 0) node.keys.splice(i === 0 ? 0 : i - 1, 1);
+  }
+}
+
+/**
+ * Bulk loading for snapshot restore: a million keys arrive in order, and the
+ * builder allocates only what the tree keeps (leaves filled to bulkLeafKeys,
+ * then branches over them), no iterator result or tuple per key.
+ */
+export class SortedTreeBuilder<V> {
+  constructor(private readonly make: (root: Node<V>, count: number) => CowBTree<V>) {}
+
+  private readonly leaves: Node<V>[] = [];
+  private leaf: Leaf<V> = { leaf: true, epoch: 1, keys: [], values: [] };
+  private previous: KeyString | null = null;
+  private count = 0;
+
+  add(key: KeyString, value: V): void {
+    if (this.previous !== null && !(this.previous < key)) throw new RangeError('fromSorted: keys must be strictly ascending');
+    this.previous = key;
+    if (this.leaf.keys.length === bulkLeafKeys) {
+      this.leaves.push(this.leaf);
+      this.leaf = { leaf: true, epoch: 1, keys: [], values: [] };
+    }
+    this.leaf.keys.push(key);
+    this.leaf.values.push(value);
+    this.count++;
+  }
+
+  build(): CowBTree<V> {
+    let level: Node<V>[] = [...this.leaves, this.leaf];
+    while (level.length > 1) {
+      const parents: Node<V>[] = [];
+      for (let i = 0; i < level.length; i += bulkLeafKeys) {
+        const children = level.slice(i, i + bulkLeafKeys);
+        parents.push({ leaf: false, epoch: 1, keys: children.slice(1).map(firstKey), children });
+      }
+      level = parents;
+    }
+    return this.make(level[0]!, this.count);
   }
 }
 

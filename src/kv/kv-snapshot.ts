@@ -42,8 +42,10 @@ export class KvSnapshot {
     // Room for a full chunk plus one key's history, so the writer rarely grows.
     const writerBytes = chunkBytes + 64 * 1024;
     let writer = new BinaryWriter(writerBytes);
+    // Each chunk is the finished part of a writer used once, so it is handed
+    // out as is rather than copied: a copy per megabyte doubled the cost.
     const flush = (): Uint8Array => {
-      const chunk = new Uint8Array(writer.finish());
+      const chunk = writer.finish();
       crc = crc32c(chunk, crc);
       writer = new BinaryWriter(writerBytes);
       return chunk;
@@ -56,10 +58,8 @@ export class KvSnapshot {
       if (writer.length >= chunkBytes) yield flush();
     }
     writer.raw(trailerMagic);
-    const last = new Uint8Array(writer.finish());
-    crc = crc32c(last, crc);
-    const tail = new BinaryWriter(4).u32(crc).finish();
-    yield Buffer.concat([last, tail]);
+    crc = crc32c(writer.finish(), crc);
+    yield writer.u32(crc).finish();
   }
 
   toBytes(): Uint8Array {
@@ -120,39 +120,44 @@ function decode(reader: BinaryReader, limits: Partial<KvLimits>): { store: MvccS
   const leases: { id: bigint; ttlSeconds: number }[] = [];
   for (let i = 0; i < leaseCount; i++) leases.push({ id: reader.i64(), ttlSeconds: Number(reader.i64()) });
   const leaseIds = new Set(leases.map((lease) => lease.id));
-  function* keys(): Generator<readonly [KeyString, History]> {
-    for (let i = 0; i < keyCount; i++) yield readHistory(reader, revision, leaseIds);
-  }
-  const store = MvccStore.fromState(limits, { revision, compactRevision, keys: keys(), leases });
+  const feed = (add: (key: KeyString, history: History) => void): void => {
+    for (let i = 0; i < keyCount; i++) readHistory(reader, revision, leaseIds, add);
+  };
+  const store = MvccStore.fromState(limits, { revision, compactRevision, leases, feed });
   if (!Buffer.from(reader.raw(trailerMagic.length)).equals(trailerMagic)) throw new RangeError('missing trailer after the last key');
   if (reader.remaining !== 0) throw new RangeError(`${reader.remaining} unexpected bytes before the checksum`);
   return { store, sessions };
 }
 
-function readHistory(reader: BinaryReader, revision: number, leaseIds: ReadonlySet<bigint>): readonly [KeyString, History] {
+function readHistory(reader: BinaryReader, revision: number, leaseIds: ReadonlySet<bigint>, add: (key: KeyString, history: History) => void): void {
   const key = reader.latin1();
   const count = reader.varuint();
   if (count === 0 || count > reader.remaining) throw new RangeError(`key ${JSON.stringify(key)} has ${count} entries`);
-  const history: History = [];
-  let previousRev = 0;
-  for (let i = 0; i < count; i++) {
-    const rev = reader.varuint();
-    const sub = reader.varuint();
-    if (rev < previousRev || rev > revision) throw new RangeError(`key ${JSON.stringify(key)}: entry revision ${rev} out of order`);
-    previousRev = rev;
-    const flags = reader.u8();
-    if (flags === tombstoneFlag) {
-      history.push({ rev, sub, createRev: 0, version: 0, lease: noLease, value: null });
-      continue;
+  // Sized exactly: an array grown by push keeps spare slots, which a million keys pay for.
+  const history: History = count === 1 ? [readEntry(reader, key, 0, count, 0, revision, leaseIds)] : new Array<Version>(count);
+  if (count > 1) {
+    let previousRev = 0;
+    for (let i = 0; i < count; i++) {
+      const entry = readEntry(reader, key, i, count, previousRev, revision, leaseIds);
+      previousRev = entry.rev;
+      history[i] = entry;
     }
-    if ((flags & ~leaseFlag) !== 0) throw new RangeError(`bad entry flags ${flags}`);
-    const createRev = reader.varuint();
-    const version = reader.varuint();
-    const lease = (flags & leaseFlag) !== 0 ? reader.i64() : noLease;
-    if (lease !== noLease && i === count - 1 && !leaseIds.has(lease)) throw new RangeError(`key ${JSON.stringify(key)} is attached to unknown lease ${lease}`);
-    history.push({ rev, sub, createRev, version, lease, value: reader.latin1() });
   }
-  return [key, history];
+  add(key, history);
+}
+
+function readEntry(reader: BinaryReader, key: KeyString, i: number, count: number, previousRev: number, revision: number, leaseIds: ReadonlySet<bigint>): Version {
+  const rev = reader.varuint();
+  const sub = reader.varuint();
+  if (rev < previousRev || rev > revision) throw new RangeError(`key ${JSON.stringify(key)}: entry revision ${rev} out of order`);
+  const flags = reader.u8();
+  if (flags === tombstoneFlag) return { rev, sub, createRev: 0, version: 0, lease: noLease, value: null };
+  if ((flags & ~leaseFlag) !== 0) throw new RangeError(`bad entry flags ${flags}`);
+  const createRev = reader.varuint();
+  const version = reader.varuint();
+  const lease = (flags & leaseFlag) !== 0 ? reader.i64() : noLease;
+  if (lease !== noLease && i === count - 1 && !leaseIds.has(lease)) throw new RangeError(`key ${JSON.stringify(key)} is attached to unknown lease ${lease}`);
+  return { rev, sub, createRev, version, lease, value: reader.latin1() };
 }
 
 function hex(value: number): string {

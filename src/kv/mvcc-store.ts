@@ -82,8 +82,11 @@ export class MvccStore {
     checkPut(request);
     this.checkQuota(putCostBytes(request));
     return this.write(() => {
-      this.checkPutAgainstState(request);
-      return this.putIn(request);
+      // One lookup serves the check and the write: on a large store each costs a walk of cache misses.
+      const key = bytesToKey(request.key);
+      const history = this.tree.get(key);
+      this.checkPutAgainstState(request, history);
+      return this.putIn(request, key, history);
     });
   }
 
@@ -193,9 +196,14 @@ export class MvccStore {
     return { revision: this.currentRev, compactRevision: this.compactRev, keys: this.tree.freeze(), leases: this.leases() };
   }
 
-  /** Rebuilds a store from a state; histories must be in ascending key order. */
+  /**
+   * Rebuilds a store from a state. `feed` hands every key's history to `add`
+   * in strictly ascending key order (a snapshot decoder reads them straight
+   * off the bytes, so nothing per key is allocated beyond what the store keeps).
+   */
   static fromState(limits: Partial<KvLimits>, state: {
-    revision: number; compactRevision: number; keys: Iterable<readonly [KeyString, History]>; leases: readonly { id: bigint; ttlSeconds: number }[];
+    revision: number; compactRevision: number; leases: readonly { id: bigint; ttlSeconds: number }[];
+    feed: (add: (key: KeyString, history: History) => void) => void;
   }): MvccStore {
     const store = new MvccStore(limits);
     store.currentRev = state.revision;
@@ -206,21 +214,20 @@ export class MvccStore {
     }
     const logStart = Math.max(state.compactRevision, 1);
     const log = new RevisionLogBuilder(logStart, state.revision);
-    const keys = state.keys;
-    store.tree = CowBTree.fromSorted((function* () {
-      for (const [key, history] of keys) {
-        assert(history.length > 0, `restored key ${JSON.stringify(key)} has history`);
-        for (const entry of history) {
-          assert(entry.rev <= state.revision, 'restored entry is not from the future');
-          store.usedBytesEstimate += entryCostBytes(key, entry);
-          if (entry.rev >= logStart) log.place(entry.rev, entry.sub, key);
-        }
-        const last = history[history.length - 1]!;
-        if (history.length > 1 || last.value === null) store.dirty.add(key);
-        if (last.value !== null && last.lease !== noLease) store.leaseTable.attach(last.lease, key);
-        yield [key, history] as const;
+    const tree = CowBTree.builder<History>();
+    state.feed((key, history) => {
+      assert(history.length > 0, `restored key ${JSON.stringify(key)} has history`);
+      for (const entry of history) {
+        assert(entry.rev <= state.revision, 'restored entry is not from the future');
+        store.usedBytesEstimate += entryCostBytes(key, entry);
+        if (entry.rev >= logStart) log.place(entry.rev, entry.sub, key);
       }
-    })());
+      const last = history[history.length - 1]!;
+      if (history.length > 1 || last.value === null) store.dirty.add(key);
+      if (last.value !== null && last.lease !== noLease) store.leaseTable.attach(last.lease, key);
+      tree.add(key, history);
+    });
+    store.tree = tree.build();
     store.revisionLog = log.build();
     return store;
   }
@@ -308,16 +315,14 @@ export class MvccStore {
     return result;
   }
 
-  private checkPutAgainstState(request: PutRequest): void {
-    const live = liveAt(this.tree.get(bytesToKey(request.key)), this.currentRev);
+  private checkPutAgainstState(request: PutRequest, history = this.tree.get(bytesToKey(request.key))): void {
+    const live = liveAt(history, this.currentRev);
     if ((request.ignoreValue === true || request.ignoreLease === true) && live === null) throw new KvError('key-not-found');
     const lease = request.ignoreLease === true ? live!.lease : (request.lease ?? noLease);
     if (lease !== noLease && !this.leaseTable.has(lease)) throw new KvError('lease-not-found', `lease ${lease}`);
   }
 
-  private putIn(request: PutRequest): PutResponse {
-    const key = bytesToKey(request.key);
-    const history = this.tree.get(key);
+  private putIn(request: PutRequest, key = bytesToKey(request.key), history = this.tree.get(key)): PutResponse {
     const live = liveAt(history, Infinity);
     const value = request.ignoreValue === true ? live!.value : bytesToKey(request.value);
     const lease = request.ignoreLease === true ? live!.lease : (request.lease ?? noLease);
