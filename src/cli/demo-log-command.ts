@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { WriteAheadLog } from '../log/write-ahead-log.js';
 import { NodeDisk } from '../runtime/node/node-disk.js';
+import { registerRaftDemo } from './demo-raft-command.js';
 
 const cities = ['boston', 'philadelphia', 'london', 'pune'];
 
@@ -18,6 +19,7 @@ export function registerDemoCommand(program: Command): void {
     .description('Write-Ahead Log, Segmented Log and Low-Water Mark, step by step, in a temporary directory')
     .option('--keep', 'keep the directory afterwards')
     .action(async (options: { keep?: boolean }) => runLogDemo(options.keep === true));
+  registerRaftDemo(demo);
 }
 
 async function runLogDemo(keep: boolean): Promise<void> {
