@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { runKvBench } from '../bench/kv.js';
+import { registerEtcdBench } from '../bench/etcd/command.js';
 import { runWalBench } from '../bench/wal.js';
 import { parsePositiveInteger } from './parse.js';
 
@@ -25,4 +26,6 @@ export function registerBenchCommand(program: Command): void {
     .action(async (options: { keys: number; valueBytes: number; updates: number }) => {
       await runKvBench({ ...options, out: (line) => console.log(line) });
     });
+
+  registerEtcdBench(bench);
 }

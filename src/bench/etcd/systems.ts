@@ -1,0 +1,124 @@
+// Launcher specs: the systems the benchmark can start, each described by how
+// to launch one member from etcd's flag names. Adding a system is adding one
+// spec to `benchSystems`. The shape matches src/chaos's SystemSpec where the
+// two overlap (same MemberLaunch fields, same command signature), so a spec
+// written for one harness fits the other.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The settings both systems get, with the same values, in every run. */
+export interface ClusterSettings {
+  readonly heartbeatMs: number;
+  readonly electionMs: number;
+  readonly snapshotCount: number;
+  readonly quotaBackendBytes: number;
+  readonly maxRequestBytes: number;
+}
+
+/** etcd 3.4's defaults, written out so that both systems are told the same thing. */
+export const defaultClusterSettings: ClusterSettings = {
+  heartbeatMs: 100,
+  electionMs: 1000,
+  snapshotCount: 100_000,
+  quotaBackendBytes: 2 * 1024 ** 3,
+  maxRequestBytes: 1.5 * 1024 * 1024,
+};
+
+export interface MemberLaunch extends ClusterSettings {
+  readonly name: string;
+  readonly dataDir: string;
+  readonly clientUrl: string;
+  readonly peerListenUrl: string;
+  readonly peerAdvertiseUrl: string;
+  readonly initialCluster: readonly { readonly name: string; readonly peerUrl: string }[];
+  readonly clusterState: 'new' | 'existing';
+  readonly clusterToken: string;
+}
+
+export interface SystemCommand {
+  readonly binary: string;
+  readonly args: readonly string[];
+}
+
+export interface BenchSystem {
+  /** The label in progress lines and reports; the first system given is A, the second B, and ratios are B/A. */
+  readonly name: string;
+  /** How to start one member. The benchmark never asks for stale reads. */
+  command(member: MemberLaunch, options: { readonly unsafeStaleReads: boolean }): SystemCommand;
+  /** Why this system cannot be started here, or undefined when it can. */
+  unavailableReason(): string | undefined;
+}
+
+/** The flags both systems take, with etcd's names. */
+export function etcdStyleFlags(member: MemberLaunch): string[] {
+  return [
+    '--name', member.name,
+    '--data-dir', member.dataDir,
+    '--listen-client-urls', member.clientUrl,
+    '--advertise-client-urls', member.clientUrl,
+    '--listen-peer-urls', member.peerListenUrl,
+    '--initial-advertise-peer-urls', member.peerAdvertiseUrl,
+    '--initial-cluster', member.initialCluster.map((m) => `${m.name}=${m.peerUrl}`).join(','),
+    '--initial-cluster-state', member.clusterState,
+    '--initial-cluster-token', member.clusterToken,
+    '--heartbeat-interval', String(member.heartbeatMs),
+    '--election-timeout', String(member.electionMs),
+    '--snapshot-count', String(member.snapshotCount),
+    '--quota-backend-bytes', String(member.quotaBackendBytes),
+    '--max-request-bytes', String(member.maxRequestBytes),
+  ];
+}
+
+export const etcdBinary = '/usr/bin/etcd';
+
+/** etcd 3.4 from Debian; warnings only, so that logging costs it nothing measurable. */
+export function etcdSystem(name = 'etcd'): BenchSystem {
+  return {
+    name,
+    command: (member) => ({ binary: etcdBinary, args: [...etcdStyleFlags(member), '--logger', 'zap', '--log-level', 'warn', '--log-outputs', 'stderr'] }),
+    unavailableReason: () => (existsSync(etcdBinary) ? undefined : `${etcdBinary} is missing: apt-get install -y etcd-server`),
+  };
+}
+
+/** The trellis CLI beside this compiled file (dist/src/cli/main.js, or the same path under a helper's build dir). */
+export function trellisMainPath(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'main.js');
+}
+
+export function trellisSystem(): BenchSystem {
+  let checked: { reason: string | undefined } | undefined;
+  return {
+    name: 'trellis',
+    command: (member) => ({ binary: process.execPath, args: [trellisMainPath(), 'server', ...etcdStyleFlags(member)] }),
+    unavailableReason: () => {
+      checked ??= { reason: trellisServerProblem() };
+      return checked.reason;
+    },
+  };
+}
+
+function trellisServerProblem(): string | undefined {
+  const main = trellisMainPath();
+  if (!existsSync(main)) return `${main} does not exist: run npm run build first`;
+  const help = spawnSync(process.execPath, [main, 'server', '--help'], { encoding: 'utf8', timeout: 20_000 });
+  const text = `${help.stdout ?? ''}${help.stderr ?? ''}`;
+  if (help.status === 0 && text.includes('--initial-cluster')) return undefined;
+  const said = help.status === 0 ? 'lists no --initial-cluster flag' : `failed: ${text.trim().split('\n')[0] || `exit ${String(help.status)}`}`;
+  return `trellis cannot start a replicated server yet ("trellis server --help" ${said})`;
+}
+
+/**
+ * The systems `--systems` can name. etcd-b is etcd again under a second
+ * label: running etcd against itself shows how much two runs of the same
+ * system differ on this machine, which bounds what a ratio can tell.
+ */
+export function benchSystems(): ReadonlyMap<string, BenchSystem> {
+  return new Map([
+    ['etcd', etcdSystem('etcd')],
+    ['etcd-b', etcdSystem('etcd-b')],
+    ['trellis', trellisSystem()],
+  ]);
+}
