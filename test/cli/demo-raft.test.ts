@@ -82,3 +82,13 @@ test('the story holds for other seeds too: it is computed from the nodes, not sc
     }
   }
 });
+
+test('trellis --help lists bench, demo and sim, and trellis demo --help lists both demos', () => {
+  const help = spawnSync(process.execPath, [trellis, '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0, help.stderr);
+  for (const command of ['bench', 'demo', 'sim']) assert.match(help.stdout, new RegExp(`^\\s+${command}\\b`, 'm'), command);
+  const demos = spawnSync(process.execPath, [trellis, 'demo', '--help'], { encoding: 'utf8' });
+  assert.equal(demos.status, 0, demos.stderr);
+  assert.match(demos.stdout, /^\s+log\b/m);
+  assert.match(demos.stdout, /^\s+raft\b/m);
+});

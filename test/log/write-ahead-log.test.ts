@@ -11,6 +11,7 @@ test('alice\'s widget counts come back in order, with their indices, after a cle
   const wal = await WriteAheadLog.open(disk, DIR);
   assert.equal(wal.firstIndex, 1);
   assert.equal(wal.lastIndex, 0);
+  assert.equal(wal.segmentSizeBytes, 64 * 1024 * 1024, 'segments roll at 64 MiB unless configured');
   assert.equal(await wal.append([widget('boston', 10)]), 1);
   assert.equal(await wal.append([widget('philadelphia', 20), widget('london', 30)]), 3);
   assert.deepEqual(texts(await wal.read(1, 10, 1 << 20)), ['boston=10', 'philadelphia=20', 'london=30']);

@@ -31,6 +31,22 @@ for (const [code, rule] of forbidden) {
   });
 }
 
+test('the simulator itself is protocol code too: only its driver loop may touch the event loop', async () => {
+  for (const file of ['src/sim/world.ts', 'src/sim/sim-disk.ts', 'src/log/example.ts', 'src/kv/example.ts']) {
+    const rules = await ruleIdsFor('export const x = () => [Math.random(), Date.now()];\n', file);
+    assert.deepEqual(rules, ['no-restricted-properties', 'no-restricted-properties'], file);
+  }
+});
+
+for (const file of ['src/cli/example.ts', 'src/bench/example.ts', 'test/sim/example.test.ts']) {
+  test(`${file.split('/').slice(0, 2).join('/')} may use the clock, timers, files and sockets (the CLI, benchmarks, tests)`, async () => {
+    const code =
+      "import { readFileSync } from 'node:fs';\nimport { createServer } from 'node:net';\n" +
+      'export const x = () => [Math.random(), Date.now(), performance.now(), setTimeout(() => {}, 1), setInterval(() => {}, 1), readFileSync, createServer];\n';
+    assert.deepEqual(await ruleIdsFor(code, file), []);
+  });
+}
+
 test('the real runtime adapters may use the system clock and files', async () => {
   const rules = await ruleIdsFor("import { readFileSync } from 'node:fs';\nexport const x = () => [Date.now(), readFileSync('x')];\n", 'src/runtime/node/example.ts');
   assert.deepEqual(rules, []);
