@@ -70,7 +70,8 @@ export async function startCluster(options: {
   const plans = planMembers(settings, dataRoot, `bench-${label}`, ports.slice(0, count), ports.slice(count));
   mkdirSync(logDir, { recursive: true });
   const members = plans.map((plan): RunningMember => {
-    mkdirSync(plan.dataDir, { recursive: true });
+    // etcd warns about data directories others can read; 0700 is what it asks for.
+    mkdirSync(plan.dataDir, { recursive: true, mode: 0o700 });
     const logPath = join(logDir, `${label}-${plan.name}.log`);
     const log = openSync(logPath, 'a');
     const { binary, args } = system.command(plan, { unsafeStaleReads: false });
@@ -82,11 +83,24 @@ export async function startCluster(options: {
   return { system, members, endpoints: members.map((m) => m.endpoint), pids: members.map((m) => m.pid) };
 }
 
-/** Members that have exited, each with how it ended and the end of its log. */
-export function deadMembers(cluster: RunningCluster): string[] {
+/** Members that have exited: how each ended, with its log's path, and the end of that log for the terminal. */
+export function deadMembers(cluster: RunningCluster): { readonly summary: string; readonly tails: string }[] {
   return cluster.members
     .filter((m) => m.child.exitCode !== null || m.child.signalCode !== null)
-    .map((m) => `${m.name} exited (${m.child.exitCode !== null ? `code ${m.child.exitCode}` : m.child.signalCode}); end of ${m.logPath}:\n${logTail(m.logPath)}`);
+    .map((m) => ({
+      summary: `${m.name} exited (${m.child.exitCode !== null ? `code ${m.child.exitCode}` : m.child.signalCode}; log ${m.logPath})`,
+      tails: `end of ${m.logPath}:\n${logTail(m.logPath)}`,
+    }));
+}
+
+/** Settles with a member's exit as soon as one exits (never, while all run). */
+export function firstExit(cluster: RunningCluster): Promise<string> {
+  return new Promise((resolve) => {
+    for (const m of cluster.members) {
+      if (m.child.exitCode !== null || m.child.signalCode !== null) resolve(`${m.name} exited`);
+      m.child.once('exit', () => resolve(`${m.name} exited`));
+    }
+  });
 }
 
 /** The last lines of a log, reading at most its last 16 KiB however large it grew. */

@@ -88,6 +88,8 @@ export async function runLoadgen(options: {
   readonly timeoutMs: number;
   readonly goMaxProcs: number;
   readonly onEvent?: (event: LoadgenEvent) => void;
+  /** Stops the generator early when it settles, with its value as the reason (a member exited). */
+  readonly cancelWhen?: Promise<string>;
 }): Promise<LoadgenOutcome> {
   const child = options.processes.spawn(options.binary, options.args, { stdio: 'pipe', env: { ...process.env, GOMAXPROCS: String(options.goMaxProcs) } });
   const events: LoadgenEvent[] = [];
@@ -126,11 +128,16 @@ export async function runLoadgen(options: {
     new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), options.timeoutMs);
     }),
+    ...(options.cancelWhen !== undefined ? [options.cancelWhen.then((reason) => ({ cancelled: reason }))] : []),
   ]);
   clearTimeout(timer);
   if (exit === 'timeout') {
     await options.processes.stop(child, 1_000);
     throw new Error(`the load generator did not finish within ${Math.round(options.timeoutMs / 1000)} s and was stopped`);
+  }
+  if ('cancelled' in exit) {
+    await options.processes.stop(child, 1_000);
+    throw new Error(exit.cancelled);
   }
   const reported = events.find((e) => e.event === 'error');
   if (reported !== undefined) throw new Error(String(reported.message));

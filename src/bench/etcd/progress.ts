@@ -2,12 +2,18 @@
 // final table: a line per step, and on a terminal one live line for the
 // workload being measured (elsewhere, such as CI logs, a line every 5 s).
 
+/** Where progress goes: stderr, or anything that takes text (a test's collector). */
+export interface ProgressSink {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+}
+
 export class BenchProgress {
   private readonly interactive: boolean;
   private liveShown = false;
   private lastPlainLiveMs = 0;
 
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {
+  constructor(private readonly stream: ProgressSink = process.stderr) {
     this.interactive = stream.isTTY === true;
   }
 

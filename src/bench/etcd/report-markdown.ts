@@ -94,7 +94,8 @@ export function renderMarkdown(report: BenchReport): string {
     lines.push('', '## Failures and errors', '');
     for (const m of failures) {
       const what = m.failure ?? `${m.errors} failed request(s), first: ${m.firstError ?? '–'}${(m.emptyReads ?? 0) > 0 ? `; ${m.emptyReads} read(s) found no value` : ''}`;
-      lines.push(`- ${m.system}, round ${m.round}, ${m.workload}: ${what.replace(/\n/g, ' ')}`);
+      // The first line says what happened; log tails stay in results.json and the member logs.
+      lines.push(`- ${m.system}, round ${m.round}, ${m.workload}: ${what.split('\n')[0]}`);
     }
   }
   return `${lines.join('\n')}\n`;

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ChildProcesses } from './child-processes.js';
-import { deadMembers, logTail, startCluster, stopCluster, type RunningCluster } from './cluster.js';
+import { deadMembers, firstExit, logTail, startCluster, stopCluster, type RunningCluster } from './cluster.js';
 import { ensureLoadgen, runLoadgen, type LoadgenEvent } from './loadgen.js';
 import { failedMeasurement, measurementFromOutcome, type Measurement } from './measurement.js';
 import { estimatedSeconds, type EtcdBenchOptions } from './options.js';
@@ -111,7 +111,8 @@ async function measureCluster(context: Context, system: BenchSystem, round: numb
   const results: Measurement[] = [];
   try {
     cluster = await startCluster({ system, settings: context.settings, dataRoot: join(context.dataRoot, label), logDir: context.logDir, label, processes });
-    const ready = await runLoadgen({ ...loadgenBase(context, cluster), args: ['-mode', 'ready', '-endpoints', cluster.endpoints.join(','), '-ready-timeout-s', String(READY_TIMEOUT_S)], timeoutMs: (READY_TIMEOUT_S + 10) * 1000 });
+    // A member that exits while the cluster comes up ends the wait at once (a bad flag, a crash on start).
+    const ready = await runLoadgen({ ...loadgenBase(context, cluster), args: ['-mode', 'ready', '-endpoints', cluster.endpoints.join(','), '-ready-timeout-s', String(READY_TIMEOUT_S)], timeoutMs: (READY_TIMEOUT_S + 10) * 1000, cancelWhen: firstExit(cluster).then((who) => `${who} before the cluster was ready`) });
     progress.line(`${tag} ready after ${Number(ready.events.find((e) => e.event === 'ready')?.seconds ?? 0).toFixed(1)} s (${cluster.endpoints.join(', ')})`);
     let preloaded = false;
     for (const [index, workload] of options.workloads.entries()) {
@@ -124,16 +125,18 @@ async function measureCluster(context: Context, system: BenchSystem, round: numb
       results.push(measurement);
       const dead = deadMembers(cluster);
       if (dead.length > 0) {
-        const why = `member(s) died during ${workload.name}: ${dead.join('; ')}`;
-        progress.line(`${tag} ${why}`);
+        const why = `member(s) died during ${workload.name}: ${dead.map((d) => d.summary).join('; ')}`;
+        progress.line(`${tag} ${why}\n${dead.map((d) => d.tails).join('\n')}`);
         return [...results, ...failAll(index + 1, why)];
       }
     }
     return results;
   } catch (error) {
     const dead = cluster === undefined ? [] : deadMembers(cluster);
-    const why = `${(error as Error).message}${dead.length > 0 ? `; ${dead.join('; ')}` : ''}${cluster !== undefined && dead.length === 0 ? `; end of ${cluster.members[0]!.logPath}:\n${logTail(cluster.members[0]!.logPath)}` : ''}`;
-    progress.line(`${tag} failed: ${why}`);
+    const why = `${(error as Error).message}${dead.length > 0 ? `; ${dead.map((d) => d.summary).join('; ')}` : ''}`;
+    const first = cluster?.members[0];
+    const tails = dead.length > 0 ? dead.map((d) => d.tails).join('\n') : first !== undefined ? `end of ${first.logPath}:\n${logTail(first.logPath)}` : '';
+    progress.line(`${tag} failed: ${why}${tails !== '' ? `\n${tails}` : ''}`);
     return [...results, ...failAll(results.length, why)];
   } finally {
     if (cluster !== undefined) await stopCluster(cluster, processes);
