@@ -4,6 +4,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerBenchCommand } from './bench-command.js';
 import { registerDemoCommand } from './demo-log-command.js';
+import { registerLocalClusterCommand } from './local-cluster-command.js';
+import { registerServerCommand } from './server-command.js';
 import { registerSimCommand } from './sim-command.js';
 import { TRELLIS_VERSION } from './version.js';
 
@@ -15,6 +17,8 @@ const program = new Command('trellis')
 
 registerBenchCommand(program);
 registerDemoCommand(program);
+registerLocalClusterCommand(program);
+registerServerCommand(program);
 registerSimCommand(program);
 
 try {

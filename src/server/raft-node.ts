@@ -118,6 +118,7 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
    */
   private readonly readIdPrefix: string;
   private stoppedReasonValue: string | null = null;
+  private readonly stopListeners: ((reason: string) => void)[] = [];
   private fatalErrorValue: unknown = null;
   private snapshotsTaken = 0;
   private snapshotsInstalled = 0;
@@ -254,6 +255,11 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
     });
   }
 
+  /** Called once when the node stops, by request or fail-stop, with the reason. */
+  onStop(listener: (reason: string) => void): void {
+    this.stopListeners.push(listener);
+  }
+
   /** Stops cleanly: pending requests fail, timers and transport close. Storage is closed by its owner. */
   stop(reason = 'stopped by request'): void {
     if (this.stoppedReasonValue !== null) return;
@@ -266,6 +272,7 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
     const transfer = this.transfer;
     this.transfer = null;
     transfer?.done({ ok: false, error: stopped(this.id, reason, false) });
+    for (const listener of this.stopListeners) listener(reason);
   }
 
   private boot(restored: RestoredState): void {

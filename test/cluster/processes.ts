@@ -1,0 +1,156 @@
+// Real clusters for the tests of issue 5: Trellis members (or etcd 3.4
+// members, for recording reference outputs) as OS processes on 127.0.0.1,
+// each with its own data directory under one temporary root. Ports come from
+// the kernel (bind to port 0, then release), so parallel test files do not
+// collide. Every process is killed when the cluster stops.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type System = 'trellis' | 'etcd';
+
+export const trellisMain = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface ClusterMember {
+  readonly name: string;
+  readonly clientPort: number;
+  readonly peerPort: number;
+  readonly dataDir: string;
+  process: ChildProcess | null;
+  log: string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ClusterOptions {
+  readonly system?: System;
+  readonly members?: number;
+  /** Extra flags for every member (e.g. a short election timeout). */
+  readonly flags?: readonly string[];
+  readonly token?: string;
+}
+
+export class TestCluster {
+  readonly members: ClusterMember[] = [];
+  readonly root: string;
+  readonly system: System;
+  private readonly flags: readonly string[];
+  private readonly token: string;
+
+  private constructor(options: ClusterOptions) {
+    this.system = options.system ?? 'trellis';
+    this.flags = options.flags ?? [];
+    this.token = options.token ?? `test-${process.pid}-${Date.now()}`;
+    this.root = mkdtempSync(join(tmpdir(), `trellis-${this.system}-cluster-`));
+  }
+
+  static async start(options: ClusterOptions = {}): Promise<TestCluster> {
+    const cluster = new TestCluster(options);
+    const count = options.members ?? 3;
+    for (let i = 1; i <= count; i++) {
+      cluster.members.push({ name: `n${i}`, clientPort: await freePort(), peerPort: await freePort(), dataDir: join(cluster.root, `n${i}`), process: null, log: '' });
+    }
+    for (const member of cluster.members) cluster.launch(member);
+    await cluster.waitReady();
+    return cluster;
+  }
+
+  /** host:port of every member, comma-separated, as etcdctl's --endpoints takes them. */
+  get endpoints(): string {
+    return this.members.map((m) => `127.0.0.1:${m.clientPort}`).join(',');
+  }
+
+  endpoint(name: string): string {
+    return `127.0.0.1:${this.member(name).clientPort}`;
+  }
+
+  member(name: string): ClusterMember {
+    const found = this.members.find((m) => m.name === name);
+    if (found === undefined) throw new Error(`no member ${name}`);
+    return found;
+  }
+
+  initialCluster(): string {
+    return this.members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(',');
+  }
+
+  launch(member: ClusterMember, state: 'new' | 'existing' = 'new', initialCluster = this.initialCluster()): void {
+    const flags = [
+      '--name', member.name, '--data-dir', member.dataDir,
+      '--listen-client-urls', `http://127.0.0.1:${member.clientPort}`, '--advertise-client-urls', `http://127.0.0.1:${member.clientPort}`,
+      '--listen-peer-urls', `http://127.0.0.1:${member.peerPort}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${member.peerPort}`,
+      '--initial-cluster', initialCluster, '--initial-cluster-state', state, '--initial-cluster-token', this.token,
+      ...this.flags,
+    ];
+    const child = this.system === 'trellis'
+      ? spawn(process.execPath, [trellisMain, 'server', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('/usr/bin/etcd', flags, { stdio: ['ignore', 'pipe', 'pipe'] });
+    member.process = child;
+    member.log = '';
+    const keep = (chunk: Buffer): void => {
+      member.log = (member.log + chunk.toString('utf8')).slice(-20_000);
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    child.on('exit', () => {
+      if (member.process === child) member.process = null;
+    });
+  }
+
+  /** Waits until every running member accepts connections on its client port. */
+  async waitReady(limitMs = 20_000): Promise<void> {
+    const deadline = Date.now() + limitMs;
+    for (const member of this.members) {
+      if (member.process === null) continue;
+      while (!(await accepts(member.clientPort))) {
+        if (member.process === null) throw new Error(`${member.name} exited while starting:\n${member.log}`);
+        if (Date.now() > deadline) throw new Error(`${member.name} did not listen within ${limitMs} ms:\n${member.log}`);
+        await sleep(50);
+      }
+    }
+  }
+
+  /** SIGTERM (clean) or SIGKILL (crash), and waits for the exit. */
+  async stopMember(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const member = this.member(name);
+    const child = member.process;
+    if (child === null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    await exited;
+  }
+
+  async restartMember(name: string): Promise<void> {
+    this.launch(this.member(name));
+    await this.waitReady();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.members.map((m) => this.stopMember(m.name, 'SIGKILL')));
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(true));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)));
+  });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
