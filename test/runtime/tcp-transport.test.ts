@@ -1,71 +1,64 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nodeId, type NodeId } from '../../src/ids.js';
-import { TcpTransport, type PeerAddress } from '../../src/runtime/node/tcp-transport.js';
-import type { Codec } from '../../src/runtime/transport.js';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { TcpNetwork, createTcpPeerTransport } from '../../src/runtime/node/tcp-transport.js';
+import type { Connection } from '../../src/net/network.js';
+import { jupiter, ourCluster, saturn, startMember, waitFor, widgetCodec } from '../net/cast.js';
+import { deadAddress } from '../net/raw-peer.js';
 
-const jsonCodec: Codec<{ count: number; city: string }> = {
-  encode: (m) => new TextEncoder().encode(JSON.stringify(m)),
-  decode: (b) => JSON.parse(new TextDecoder().decode(b)),
-};
-
-async function pair() {
-  const jupiter = nodeId('jupiter');
-  const saturn = nodeId('saturn');
-  const peers = new Map<NodeId, PeerAddress>();
-  const a = new TcpTransport({ self: jupiter, listen: { host: '127.0.0.1', port: 0 }, peers, codec: jsonCodec });
-  const b = new TcpTransport({ self: saturn, listen: { host: '127.0.0.1', port: 0 }, peers, codec: jsonCodec });
-  await a.start();
-  await b.start();
-  peers.set(jupiter, { host: '127.0.0.1', port: a.boundPort() });
-  peers.set(saturn, { host: '127.0.0.1', port: b.boundPort() });
-  // Links are created from the peer map at construction; rebuild now that ports are known.
-  a.close();
-  b.close();
-  const a2 = new TcpTransport({ self: jupiter, listen: { host: '127.0.0.1', port: peers.get(jupiter)!.port }, peers, codec: jsonCodec });
-  const b2 = new TcpTransport({ self: saturn, listen: { host: '127.0.0.1', port: peers.get(saturn)!.port }, peers, codec: jsonCodec });
-  await a2.start();
-  await b2.start();
-  return { jupiter, saturn, a: a2, b: b2 };
-}
-
-test('jupiter sends widget counts to saturn over TCP, in order', async () => {
-  const { jupiter, saturn, a, b } = await pair();
+test('a second member on a taken peer port is refused with the address named', async () => {
+  const j = await startMember(jupiter);
   try {
-    const received: Array<[NodeId, { count: number; city: string }]> = [];
-    const done = new Promise<void>((resolve) => {
-      b.onReceive((from, message) => {
-        received.push([from, message]);
-        if (received.length === 100) resolve();
-      });
-    });
-    // The first sends start the connection and are dropped until it is up: retry as Raft would.
-    const cities = ['boston', 'philadelphia', 'london', 'pune'];
-    let sent = 0;
-    const deadline = Date.now() + 5_000;
-    while (received.length === 0 && Date.now() < deadline) {
-      a.send(saturn, { count: -1, city: 'probe' });
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    received.length = 0;
-    for (; sent < 100; sent++) a.send(saturn, { count: sent, city: cities[sent % 4]! });
-    await done;
-    assert.deepEqual(received.map(([from]) => from), Array(100).fill(jupiter));
-    assert.deepEqual(received.map(([, m]) => m.count), Array.from({ length: 100 }, (_, i) => i));
+    const clash = createTcpPeerTransport({ self: saturn, clusterId: ourCluster, listen: j.address, peers: new Map(), codec: widgetCodec });
+    await assert.rejects(clash.start(), new RegExp(`peer address 127.0.0.1:${j.address.port} is already in use`));
+    clash.close();
   } finally {
-    a.close();
-    b.close();
+    j.transport.close();
   }
 });
 
-test('a second server on a taken peer port is refused with the address named', async () => {
-  const { a, b, saturn } = await pair();
-  try {
-    const port = b.boundPort();
-    const clash = new TcpTransport({ self: saturn, listen: { host: '127.0.0.1', port }, peers: new Map(), codec: jsonCodec });
-    await assert.rejects(clash.start(), new RegExp(`127.0.0.1:${port} is already in use`));
-  } finally {
-    a.close();
-    b.close();
-  }
+test('the TCP network counts dials, accepted sockets and writes, and delivers bytes in order', async () => {
+  const network = new TcpNetwork();
+  const received: number[] = [];
+  let accepted: Connection | null = null;
+  const listener = await network.listen({ host: '127.0.0.1', port: 0 }, (connection) => {
+    accepted = connection;
+    connection.setHandlers({ opened: () => {}, data: (chunk) => received.push(...chunk), closed: () => {} });
+  });
+  const dialled = network.dial(listener.address);
+  let opened = false;
+  dialled.setHandlers({ opened: () => { opened = true; }, data: () => {}, closed: () => {} });
+  await waitFor('the connection', () => opened && accepted !== null);
+  assert.match(dialled.label, new RegExp(`^127\\.0\\.0\\.1:\\d+ -> 127\\.0\\.0\\.1:${listener.address.port}$`));
+  let flushed = 0;
+  for (const bytes of [[1, 2], [3], [4, 5, 6]]) dialled.write(Uint8Array.from(bytes), () => flushed++);
+  await waitFor('the bytes', () => received.length === 6 && flushed === 3);
+  assert.deepEqual(received, [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(network.statistics(), { dials: 1, accepted: 1, writes: 3, bytesWritten: 6, openConnections: 2 });
+  dialled.close();
+  accepted!.close();
+  listener.close();
+  await waitFor('both sockets to close', () => network.statistics().openConnections === 0);
+});
+
+test('a dial where nobody listens reports ECONNREFUSED', async () => {
+  const network = new TcpNetwork();
+  const connection = network.dial(await deadAddress());
+  const reason = await new Promise<string>((resolve) => connection.setHandlers({ opened: () => {}, data: () => {}, closed: resolve }));
+  assert.equal(reason, 'ECONNREFUSED');
+});
+
+test('a process whose members have closed their transports exits by itself', async () => {
+  const script = fileURLToPath(new URL('./exit-after-close.js', import.meta.url));
+  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  const exitCode = await new Promise<number | null>((resolve) => {
+    // A generous bound: the point is "exits at all"; a leaked timer or socket would keep it alive forever.
+    const hang = setTimeout(() => { child.kill(); resolve(null); }, 15_000);
+    child.on('exit', (code) => { clearTimeout(hang); resolve(code); });
+  });
+  assert.equal(output.trim(), 'closed');
+  assert.equal(exitCode, 0, 'the process exited on its own');
 });
