@@ -42,8 +42,9 @@ export class KvSnapshot {
     // Room for a full chunk plus one key's history, so the writer rarely grows.
     const writerBytes = chunkBytes + 64 * 1024;
     let writer = new BinaryWriter(writerBytes);
-    // Each chunk is the finished part of a writer used once, so it is handed
-    // out as is rather than copied: a copy per megabyte doubled the cost.
+    // A full chunk is the finished part of a writer used once, so it is handed
+    // out as is rather than copied (a copy per megabyte doubled the cost); the
+    // short last chunk is copied, or a small snapshot would pin a whole buffer.
     const flush = (): Uint8Array => {
       const chunk = writer.finish();
       crc = crc32c(chunk, crc);
@@ -59,7 +60,7 @@ export class KvSnapshot {
     }
     writer.raw(trailerMagic);
     crc = crc32c(writer.finish(), crc);
-    yield writer.u32(crc).finish();
+    yield new Uint8Array(writer.u32(crc).finish());
   }
 
   toBytes(): Uint8Array {
