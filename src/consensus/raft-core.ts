@@ -186,7 +186,8 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
     if (change.type === 'promote-learner') {
       const match = this.replicator.progress.get(change.node)?.match ?? 0;
       const lag = this.log.lastIndex() - match;
-      if (lag > this.options.maxLearnerLagEntries) {
+      // As etcd: the learner must hold at least 90% of the leader's log, and be within the lag bound.
+      if (lag > this.options.maxLearnerLagEntries || match < 0.9 * this.log.lastIndex()) {
         return { reason: 'invalid', detail: `learner not ready: ${change.node} is ${lag} entries behind the leader (at most ${this.options.maxLearnerLagEntries})` };
       }
     }

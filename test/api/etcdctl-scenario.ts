@@ -16,16 +16,18 @@ export interface StepOutcome {
   readonly output: string;
 }
 
-interface Vars {
+export interface Vars {
   lease: string;
   memberId: string;
   revision: string;
   readonly workDir: string;
+  /** Anything else a scenario captures: each value is replaced by <name> in outputs. */
+  readonly extra: Map<string, string>;
 }
 
 type Args = readonly string[] | ((vars: Vars) => readonly string[]);
 
-interface Step {
+export interface Step {
   readonly title: string;
   readonly args: Args;
   readonly stdin?: string;
@@ -36,6 +38,10 @@ interface Step {
    */
   readonly sentinel?: { readonly key: string; readonly value: string; readonly before?: boolean };
   readonly capture?: (stdout: string, vars: Vars) => void;
+  /** More normalisation for this step's output, after the shared one (e.g. sorting lines whose order is not part of the contract). */
+  readonly normalise?: (output: string) => string;
+  /** Run this step against other endpoints than the session's (e.g. one member only). */
+  readonly endpoint?: (vars: Vars) => string;
 }
 
 const txnSucceeds = 'value("boston") = "11"\n\nput boston 12\nput pune 5\n\nget london\n\n';
@@ -129,7 +135,7 @@ export const steps: readonly Step[] = [
   { title: 'role list', args: ['role', 'list'] },
 ];
 
-interface Run {
+export interface Run {
   readonly stdout: string;
   readonly stderr: string;
   readonly exit: string;
@@ -138,7 +144,7 @@ interface Run {
 /** Longest any one etcdctl step may take; a step that hangs is killed and its partial output compared. */
 const stepLimitMs = 15_000;
 
-function etcdctl(endpoint: string, args: readonly string[], stdin?: string, until?: (stdout: string) => boolean): { done: Promise<Run>; stop(): void } {
+export function etcdctl(endpoint: string, args: readonly string[], stdin?: string, until?: (stdout: string) => boolean): { done: Promise<Run>; stop(): void } {
   const child = spawn(etcdctlPath, [`--endpoints=${endpoint}`, '--command-timeout=10s', ...args], {
     env: { ...process.env, ETCDCTL_API: '3' },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -166,26 +172,30 @@ function etcdctl(endpoint: string, args: readonly string[], stdin?: string, unti
   return { done, stop };
 }
 
-/** Runs every step against one endpoint (host:port) of a fresh, empty server. */
-export async function runScenario(endpoint: string, workDir: string): Promise<StepOutcome[]> {
-  const vars: Vars = { lease: 'none', memberId: 'none', revision: '0', workDir };
+/** Runs every step against one endpoint (host:port, or several comma-separated) of a fresh, empty server. */
+export async function runScenario(endpoint: string, workDir: string, scenario: readonly Step[] = steps, extra: ReadonlyMap<string, string> = new Map()): Promise<StepOutcome[]> {
+  const vars: Vars = { lease: 'none', memberId: 'none', revision: '0', workDir, extra: new Map(extra) };
   const outcomes: StepOutcome[] = [];
-  for (const step of steps) {
+  for (const step of scenario) {
     const args = typeof step.args === 'function' ? step.args(vars) : step.args;
     let run: Run;
+    const stepEndpoint = step.endpoint?.(vars) ?? endpoint;
     if (step.sentinel !== undefined) {
       const { key, value } = step.sentinel;
       const seen = (stdout: string): boolean => stdout.includes(`${key}\n${value}`) || stdout.includes(Buffer.from(value).toString('base64'));
-      const putSentinel = (): Promise<Run> => etcdctl(endpoint, ['put', key, value]).done;
+      const putSentinel = (): Promise<Run> => etcdctl(stepEndpoint, ['put', key, value]).done;
       if (step.sentinel.before === true) await putSentinel();
-      const watch = etcdctl(endpoint, args, undefined, seen);
+      const watch = etcdctl(stepEndpoint, args, undefined, seen);
       if (step.sentinel.before !== true && (await putSentinel()).exit !== '0') watch.stop();
       run = await watch.done;
     } else {
-      run = await etcdctl(endpoint, args, step.stdin).done;
+      run = await etcdctl(stepEndpoint, args, step.stdin).done;
     }
     step.capture?.(run.stdout, vars);
-    outcomes.push({ title: step.title, command: normalise(`etcdctl ${args.join(' ')}`, vars), output: normalise(describe(run), vars) });
+    const output = normalise(describe(run), vars);
+    const command = normalise(`etcdctl ${args.join(' ')}`, vars);
+    const more = step.normalise ?? ((text: string): string => text);
+    outcomes.push({ title: step.title, command: more(command), output: more(output) });
   }
   return outcomes;
 }
@@ -198,6 +208,11 @@ function describe(run: Run): string {
 
 export function normalise(text: string, vars: Vars): string {
   let out = text;
+  // Longest first, so an id that contains another is replaced whole.
+  // Names starting with '_' are for arguments only, not replaced in outputs.
+  for (const [name, value] of [...vars.extra].sort((a, b) => b[1].length - a[1].length)) {
+    if (value !== '' && !name.startsWith('_')) out = out.split(value).join(`<${name}>`);
+  }
   if (vars.lease !== 'none') out = out.split(vars.lease).join('<lease-id>');
   if (vars.memberId !== 'none') out = out.split(vars.memberId).join('<member-id>');
   out = out.split(vars.workDir).join('<dir>');

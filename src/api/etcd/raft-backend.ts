@@ -262,7 +262,14 @@ export class RaftBackend implements EtcdBackend {
 
   private members(): Member[] {
     const config = this.node.status().config;
-    return this.node.machine.members.list().map((member) => toMember(member, config.learners.includes(member.node)));
+    return this.node.machine.members.list()
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((member) => toMember(member, config.learners.includes(member.node)));
+  }
+
+  /** The member list once this member has applied everything committed (a change made through the leader included). */
+  private membersCaughtUp(): Promise<Member[]> {
+    return this.read<Member[]>({ serializable: false }, () => this.members());
   }
 
   async memberList(): Promise<Answer<readonly Member[]>> {
@@ -272,24 +279,24 @@ export class RaftBackend implements EtcdBackend {
   async memberAdd(peerUrls: readonly string[], isLearner: boolean): Promise<Answer<{ member: Member; members: readonly Member[] }>> {
     const record = await call<MemberRecord | null>((done) => this.node.changeMembers({ type: 'add', peerUrls, isLearner }, done));
     if (record === null) throw new EtcdError('Internal', 'etcdserver: the added member is not in the member list');
-    return this.answer({ member: toMember(record, isLearner), members: this.members() });
+    return this.answer({ member: toMember(record, isLearner), members: await this.membersCaughtUp() });
   }
 
   async memberRemove(id: bigint): Promise<Answer<readonly Member[]>> {
     await call<MemberRecord | null>((done) => this.node.changeMembers({ type: 'remove', id }, done));
-    return this.answer(this.members());
+    return this.answer(await this.membersCaughtUp());
   }
 
   async memberUpdate(id: bigint, peerUrls: readonly string[]): Promise<Answer<readonly Member[]>> {
     if (this.node.machine.members.byId(id) === undefined) throw new EtcdError('NotFound', etcdMessages.memberNotFound);
     const outcome = await call<CoreOutcome>((done) => this.node.propose({ type: 'member-update', memberId: id, peerUrls }, { timeoutMs: this.options.requestTimeoutMs }, done));
     if (!outcome.ok) throw etcdErrorOf(outcome.error);
-    return this.answer(this.members());
+    return this.answer(await this.membersCaughtUp());
   }
 
   async memberPromote(id: bigint): Promise<Answer<readonly Member[]>> {
     await call<MemberRecord | null>((done) => this.node.changeMembers({ type: 'promote', id }, done));
-    return this.answer(this.members());
+    return this.answer(await this.membersCaughtUp());
   }
 
   announceClientUrls(urls: readonly string[]): void {
