@@ -10,7 +10,7 @@ export interface Disk {
   open(path: string, options: { readonly create: boolean }): Promise<DiskFile>;
   /** Names (not paths) of the entries in a directory, sorted. Fails with 'ENOENT' if it is missing. */
   list(directory: string): Promise<string[]>;
-  /** Creates a directory and its parents; does nothing if it exists. */
+  /** Creates a directory and its parents, durably (their entries are synced); does nothing if it exists. */
   makeDirectory(path: string): Promise<void>;
   exists(path: string): Promise<boolean>;
   /** Atomically replaces `to` with `from`. */

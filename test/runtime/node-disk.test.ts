@@ -98,3 +98,25 @@ test('the write-ahead log and atomic files run unchanged on the real disk', asyn
     assert.deepEqual(await disk.list('saturn'), ['hard-state', 'wal']);
   });
 });
+
+test('a new directory is made durable in its parent, each new level of it, and an existing one costs no sync', async () => {
+  await withTemporaryDirectory(async (root) => {
+    class RecordingDisk extends NodeDisk {
+      readonly synced: string[] = [];
+      override syncDirectory(directory: string): Promise<void> {
+        this.synced.push(directory);
+        return super.syncDirectory(directory);
+      }
+    }
+    const disk = new RecordingDisk({ root });
+    await disk.makeDirectory('saturn');
+    assert.deepEqual(disk.synced, [root]);
+    disk.synced.length = 0;
+    await disk.makeDirectory('saturn/raft/wal');
+    assert.deepEqual(disk.synced, [join(root, 'saturn/raft'), join(root, 'saturn')], 'wal is named in raft, raft in saturn; saturn was already durable');
+    disk.synced.length = 0;
+    await disk.makeDirectory('saturn/raft/wal');
+    assert.deepEqual(disk.synced, []);
+    assert.ok(await disk.exists('saturn/raft/wal'));
+  });
+});

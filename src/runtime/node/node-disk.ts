@@ -4,7 +4,7 @@
 
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { DiskError, type Disk, type DiskErrorCode, type DiskFile } from '../disk.js';
 
 const PASSED_THROUGH: ReadonlySet<string> = new Set<DiskErrorCode>(['ENOENT', 'EEXIST', 'EIO', 'ENOSPC', 'EBADF', 'ENOTDIR', 'EISDIR', 'ENOTEMPTY']);
@@ -33,7 +33,15 @@ export class NodeDisk implements Disk {
   }
 
   async makeDirectory(path: string): Promise<void> {
-    await this.call('makeDirectory', path, () => mkdir(this.resolve(path), { recursive: true }));
+    const target = this.resolve(path);
+    const firstCreated = await this.call('makeDirectory', path, () => mkdir(target, { recursive: true }));
+    if (firstCreated === undefined) return;
+    // A new directory's name lives in its parent: until the parent is synced a
+    // power cut can take the directory away, with every synced file in it.
+    for (let created = target; ; created = dirname(created)) {
+      await this.syncDirectory(dirname(created));
+      if (created === firstCreated || dirname(created) === created) return;
+    }
   }
 
   async exists(path: string): Promise<boolean> {
