@@ -69,3 +69,10 @@ test('reads that found nothing are reported, since they mean the preload went wr
   const empty = { ...measured('etcd', 1, 'put64', { ops: 10, windowS: 1, serverCpuS: 1, clientCpuS: 0.1, latenciesUs: spreadLatencies(10, 100, 200) }), emptyReads: 7 };
   assert.match(renderMarkdown({ ...report, measurements: [...report.measurements, empty] }), /etcd, round 1, put64: 0 failed request\(s\), first: –; 7 read\(s\) found no value/);
 });
+
+test('a generator near its core cap is called out, since it may have been the bottleneck', () => {
+  const report = sampleReport();
+  assert.doesNotMatch(renderMarkdown(report), /Warning/);
+  const busy = measured('etcd', 1, 'put64', { ops: 100_000, windowS: 10, serverCpuS: 15, clientCpuS: 9, latenciesUs: spreadLatencies(10, 100, 200) });
+  assert.match(renderMarkdown({ ...report, measurements: [...report.measurements, busy] }), /\*\*Warning:\*\* in some window the load generator used 0\.90 cores of the 1 it may use.*--loadgen-procs 2/);
+});

@@ -89,6 +89,11 @@ export function renderMarkdown(report: BenchReport): string {
   lines.push('', '## Load generator', '',
     `${report.loadgen.program}, GOMAXPROCS=${report.loadgen.goMaxProcs}. Over every measured window it used ${share.clientCpuS.toFixed(1)} CPU-s against the servers' ${share.serverCpuS.toFixed(1)} CPU-s (${formatPercent(share.serverCpuS > 0 ? share.clientCpuS / share.serverCpuS : undefined)} of theirs), at most ${share.peakClientCores.toFixed(2)} of a core in any window${share.ops > 0 ? `, ${((share.clientCpuS / share.ops) * 1e6).toFixed(0)} µs of CPU per operation on average` : ''}.`);
 
+  // Near its GOMAXPROCS cap the generator, not the servers, may be what limits throughput.
+  if (share.peakClientCores > 0.8 * report.loadgen.goMaxProcs) {
+    lines.push('', `**Warning:** in some window the load generator used ${share.peakClientCores.toFixed(2)} cores of the ${report.loadgen.goMaxProcs} it may use: it may have limited throughput there; rerun with --loadgen-procs ${report.loadgen.goMaxProcs + 1}.`);
+  }
+
   const failures = report.measurements.filter((m) => m.failure !== undefined || m.firstError !== undefined || (m.emptyReads ?? 0) > 0);
   if (failures.length > 0) {
     lines.push('', '## Failures and errors', '');

@@ -70,7 +70,9 @@ function throughputPanel(summaries: readonly WorkloadSummary[], systems: readonl
         const px = n(LABEL_WIDTH + scale.x(round));
         svg.push(`<line class="round" x1="${px}" y1="${n(y - 1)}" x2="${px}" y2="${n(y + BAR_HEIGHT + 1)}"/>`);
       }
-      svg.push(`<text class="value" x="${n(LABEL_WIDTH + w + 4)}" y="${n(y + BAR_HEIGHT - 2)}">${escapeXml(formatOpsPerS(f.opsPerS))}</text>`);
+      // Past the bar and past every round's tick, so no tick strikes through the figure.
+      const labelX = Math.max(w, ...f.opsPerSByRound.map((round) => scale.x(round))) + 4;
+      svg.push(`<text class="value" x="${n(LABEL_WIDTH + labelX)}" y="${n(y + BAR_HEIGHT - 2)}">${escapeXml(formatOpsPerS(f.opsPerS))}</text>`);
     });
     svg.push('</g>');
   });

@@ -8,13 +8,12 @@ import { join, resolve } from 'node:path';
 import { ChildProcesses } from './child-processes.js';
 import { deadMembers, firstExit, logTail, startCluster, stopCluster, type RunningCluster } from './cluster.js';
 import { ensureLoadgen, runLoadgen, type LoadgenEvent } from './loadgen.js';
-import { failedMeasurement, measurementFromOutcome, type Measurement } from './measurement.js';
+import { failedMeasurement, figuresOf, measurementFromOutcome, type Measurement } from './measurement.js';
 import { estimatedSeconds, type EtcdBenchOptions } from './options.js';
 import { BenchProgress } from './progress.js';
 import type { BenchReport, SystemEntry } from './report.js';
 import { formatMs, formatOpsPerS, renderMarkdown } from './report-markdown.js';
 import { renderSvg } from './report-svg.js';
-import { figuresOf } from './measurement.js';
 import { defaultClusterSettings, type BenchSystem, type ClusterSettings } from './systems.js';
 import { loadgenRunArgs, type Workload } from './workloads.js';
 
@@ -69,20 +68,9 @@ export async function runEtcdBench(options: EtcdBenchOptions, registry: Readonly
   const measurements: Measurement[] = [];
   progress.line(`trellis bench etcd: ${runnable.map((s) => s.name).join(' vs ')}; ${options.workloads.map((w) => w.name).join(', ')}; ${options.rounds} round(s) of ${options.durationS} s per workload after ${options.warmupS} s warm-up; about ${Math.ceil(estimatedSeconds({ ...options, systems: runnable.map((s) => s.name) }) / 60)} min`);
   progress.line(`  data under ${dataRoot}, member logs and results under ${resultDir}`);
-  try {
-    for (let round = 1; round <= options.rounds; round++) {
-      for (const system of runnable) {
-        measurements.push(...(await measureCluster(context, registry.get(system.name)!, round)));
-      }
-    }
-  } finally {
-    processes.killAllNow();
-    processes.dispose();
-    if (!options.keepData) rmSync(dataRoot, { recursive: true, force: true });
-  }
-  const report: BenchReport = {
+  const reportSoFar = (finished: boolean): BenchReport => ({
     startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
+    finishedAt: finished ? new Date().toISOString() : '(still running, or cut short)',
     systems,
     workloads: options.workloads,
     rounds: options.rounds,
@@ -94,11 +82,29 @@ export async function runEtcdBench(options: EtcdBenchOptions, registry: Readonly
     machine: { cpus: cpus().length, loadAverageBefore, loadAverageAfter: loadavg(), dataDir: options.tmpDir },
     loadgen: { program: 'bench/loadgen (Go, etcd\'s generated gRPC stubs, no clientv3 retry layer)', goMaxProcs: options.loadgenProcs },
     measurements,
-  };
+  });
+  try {
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const system of runnable) {
+        measurements.push(...(await measureCluster(context, registry.get(system.name)!, round)));
+        // Written after every cluster, so a run cut short by Ctrl-C keeps what it measured.
+        writeReport(resultDir, reportSoFar(false));
+      }
+    }
+  } finally {
+    processes.killAllNow();
+    processes.dispose();
+    if (!options.keepData) rmSync(dataRoot, { recursive: true, force: true });
+  }
+  const report = reportSoFar(true);
+  writeReport(resultDir, report);
+  return { report, resultDir };
+}
+
+function writeReport(resultDir: string, report: BenchReport): void {
   writeFileSync(join(resultDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(resultDir, 'report.md'), renderMarkdown(report));
   writeFileSync(join(resultDir, 'chart.svg'), renderSvg(report));
-  return { report, resultDir };
 }
 
 async function measureCluster(context: Context, system: BenchSystem, round: number): Promise<Measurement[]> {
