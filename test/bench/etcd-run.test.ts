@@ -65,3 +65,18 @@ test('when no system can be started the run stops before starting anything, sayi
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a launcher spec naming a binary that does not exist fails its runs with that said, and the run still writes its report', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'trellis-bench-run-'));
+  try {
+    const absent: BenchSystem = { name: 'trellis', command: () => ({ binary: join(root, 'no-such-server'), args: [] }), unavailableReason: () => undefined };
+    const registry = new Map([['trellis', absent]]);
+    const { progress } = collector();
+    const { report, resultDir } = await runEtcdBench(quickOptions('trellis', ['trellis'], root), registry, progress);
+    assert.equal(report.measurements.length, 1);
+    assert.match(report.measurements[0]!.failure ?? '', /trellis: could not start .*no-such-server for jupiter/);
+    assert.match(readFileSync(join(resultDir, 'report.md'), 'utf8'), /- trellis, round 1, put1: trellis: could not start/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

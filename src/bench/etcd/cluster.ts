@@ -69,7 +69,8 @@ export async function startCluster(options: {
   const ports = await freePorts(count * 2);
   const plans = planMembers(settings, dataRoot, `bench-${label}`, ports.slice(0, count), ports.slice(count));
   mkdirSync(logDir, { recursive: true });
-  const members = plans.map((plan): RunningMember => {
+  const members: RunningMember[] = [];
+  for (const plan of plans) {
     // etcd warns about data directories others can read; 0700 is what it asks for.
     mkdirSync(plan.dataDir, { recursive: true, mode: 0o700 });
     const logPath = join(logDir, `${label}-${plan.name}.log`);
@@ -77,9 +78,12 @@ export async function startCluster(options: {
     const { binary, args } = system.command(plan, { unsafeStaleReads: false });
     const child = processes.spawn(binary, args, { stdio: ['ignore', log, log] });
     closeSync(log);
-    if (child.pid === undefined) throw new Error(`${system.name}: could not start ${binary} for ${plan.name}`);
-    return { name: plan.name, pid: child.pid, endpoint: plan.clientUrl.replace('http://', ''), logPath, child };
-  });
+    if (child.pid === undefined) {
+      await Promise.all(members.map((m) => processes.stop(m.child)));
+      throw new Error(`${system.name}: could not start ${binary} for ${plan.name}`);
+    }
+    members.push({ name: plan.name, pid: child.pid, endpoint: plan.clientUrl.replace('http://', ''), logPath, child });
+  }
   return { system, members, endpoints: members.map((m) => m.endpoint), pids: members.map((m) => m.pid) };
 }
 
