@@ -1,9 +1,8 @@
 // Single-Socket Channel: everything one member sends another goes over one
 // connection, in order. This is one peer's end of it: it dials and redials
 // with backoff, keeps a bounded queue of what waits to be written, writes a
-// turn's worth of messages at once (Request Batch on the wire), pings an idle
-// link and drops a silent one, because TCP alone would keep retransmitting
-// into a dead link for seconds.
+// turn's worth of messages at once (Request Batch on the wire, send-queue.ts),
+// and pings an idle link and drops a silent one (channel-liveness.ts).
 //
 // What happens to a message depends on the channel's state: queued (within
 // the limits) while the channel is open or being opened; dropped while the
@@ -17,6 +16,7 @@ import type { Random } from '../runtime/random.js';
 import type { TimerHandle, Timers } from '../runtime/timers.js';
 import type { Codec } from '../runtime/transport.js';
 import { Backoff, jittered } from './backoff.js';
+import { ChannelLiveness } from './channel-liveness.js';
 import { FRAME_HEADER_BYTES, encodeFrame } from './frame.js';
 import { SendQueue, frameBytesOf } from './send-queue.js';
 import { FramedConnection } from './framed-connection.js';
@@ -39,22 +39,16 @@ export interface ChannelContext<M> {
   deliver(from: NodeId, message: M): void;
 }
 
-/** An established channel also pings every this many heartbeat intervals while busy, to keep its round-trip time fresh. */
-const RTT_SAMPLE_INTERVALS = 10;
-
 export class PeerChannel<M> {
   private state: ChannelState = 'idle';
   private dialing: FramedConnection | null = null;
   private current: FramedConnection | null = null;
   /** The handshake deadline of a dial, or the wait before the next one. */
   private timer: TimerHandle | null = null;
-  private heartbeat: TimerHandle | null = null;
+  private readonly liveness: ChannelLiveness;
   private readonly backoff: Backoff;
   private readonly queue: SendQueue;
   private flushScheduled = false;
-  private lastSentMs = 0;
-  private lastPingMs = 0;
-  private lastTickMs = 0;
   private failedDials = 0;
   private readonly counters = new PeerCounters();
   private readonly limits: PeerTransportLimits;
@@ -69,6 +63,11 @@ export class PeerChannel<M> {
     this.logger = context.logger;
     this.backoff = new Backoff(this.limits.reconnectMinMs, this.limits.reconnectMaxMs, context.random);
     this.queue = new SendQueue(this.limits);
+    this.liveness = new ChannelLiveness(this.limits, context.clock, context.timers, {
+      lastHeardMs: () => this.current?.lastHeardMs ?? context.clock.monotonicNowMs(),
+      sendPing: (nowMs) => this.enqueueControl(encodePing('ping', nowMs)),
+      silent: (silentMs) => this.lose(this.current!, `heard nothing for ${Math.round(silentMs)} ms`),
+    });
   }
 
   start(): void {
@@ -97,11 +96,19 @@ export class PeerChannel<M> {
     this.enqueue(encoded, true);
   }
 
-  /** The tie rule for a connection the peer dialled; null when it becomes the channel, else why it is refused. */
+  /**
+   * The tie rule for a connection the peer dialled; null when it becomes the
+   * channel, else why it is refused. A peer dials only when it has no channel,
+   * so its hello also says our open channel is stale, unless that channel is
+   * one we dialled ourselves and the hello crossed it (simultaneous open); a
+   * channel that still hears the peer's pings is not stale.
+   */
   offerInbound(connection: FramedConnection): Refusal | null {
     const self = this.context.identity.self;
     const oursPreferred = preferredDialler(self, this.peer) === self;
-    const oursAlive = this.state === 'dialing' || (this.state === 'established' && this.current!.dialledBy === self);
+    const silentMs = this.context.clock.monotonicNowMs() - (this.current?.lastHeardMs ?? 0);
+    const oursAlive = this.state === 'dialing'
+      || (this.state === 'established' && this.current!.dialledBy === self && silentMs <= 2 * this.limits.heartbeatIntervalMs);
     if (oursPreferred && oursAlive) {
       return { reason: 'duplicate', text: `${self} and ${this.peer} dialled each other; both keep the connection ${self} dialled` };
     }
@@ -266,12 +273,8 @@ export class PeerChannel<M> {
     this.backoff.reset();
     this.counters.channelsOpened++;
     this.logger.info({ peer: this.peer, connection: connection.label, dialledBy: connection.dialledBy }, `channel to ${this.peer} open over ${connection.label} (dialled by ${connection.dialledBy})`);
-    const now = this.context.clock.monotonicNowMs();
-    this.lastTickMs = now;
-    this.lastSentMs = now;
-    this.heartbeat = this.context.timers.schedule(this.limits.heartbeatIntervalMs, this.tick);
     // An immediate ping measures the round trip and flushes whatever queued while dialling.
-    this.ping(now);
+    this.liveness.start();
   }
 
   private lose(connection: FramedConnection, reason: string): void {
@@ -285,30 +288,6 @@ export class PeerChannel<M> {
     this.state = 'waiting';
     this.cancelTimer();
     this.timer = this.context.timers.schedule(delayMs, () => this.dial());
-  }
-
-  private readonly tick = (): void => {
-    this.heartbeat = null;
-    const connection = this.current;
-    if (connection === null) return;
-    const now = this.context.clock.monotonicNowMs();
-    const lateMs = now - this.lastTickMs - this.limits.heartbeatIntervalMs;
-    this.lastTickMs = now;
-    // A tick that fires late means this process stalled (GC, a busy CPU): the
-    // peer's bytes may be sitting unread, so silence is judged on the next tick.
-    const silentMs = now - connection.lastHeardMs;
-    if (lateMs < this.limits.heartbeatIntervalMs && silentMs > this.limits.deadAfterMs) {
-      this.lose(connection, `heard nothing for ${Math.round(silentMs)} ms`);
-      return;
-    }
-    const idle = now - this.lastSentMs >= this.limits.heartbeatIntervalMs;
-    if (idle || now - this.lastPingMs >= RTT_SAMPLE_INTERVALS * this.limits.heartbeatIntervalMs) this.ping(now);
-    this.heartbeat = this.context.timers.schedule(this.limits.heartbeatIntervalMs, this.tick);
-  };
-
-  private ping(now: number): void {
-    this.lastPingMs = now;
-    this.enqueueControl(encodePing('ping', now));
   }
 
   private onFrame(connection: FramedConnection, payload: Uint8Array): void {
@@ -370,7 +349,7 @@ export class PeerChannel<M> {
     this.counters.writes += drained.writes;
     this.counters.bytesSent += drained.bytes;
     this.counters.messagesSent += drained.messages;
-    this.lastSentMs = this.context.clock.monotonicNowMs();
+    this.liveness.noteSent(this.context.clock.monotonicNowMs());
   }
 
   private dropPending(): void {
@@ -380,8 +359,7 @@ export class PeerChannel<M> {
   private teardownCurrent(): void {
     this.current = null;
     this.queue.forgetInFlight();
-    if (this.heartbeat !== null) this.context.timers.cancel(this.heartbeat);
-    this.heartbeat = null;
+    this.liveness.stop();
   }
 
   private cancelTimer(): void {

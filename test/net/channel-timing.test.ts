@@ -102,3 +102,23 @@ test('jupiter redials a saturn that is down at growing intervals, never longer t
   assert.ok(gaps[0]! < limits.reconnectMinMs + 1 && gaps.slice(-5).every((gap) => gap >= limits.reconnectMaxMs / 2), 'doubling up to the cap');
   assert.equal(stats(j, saturn).dials, world.dialTimes.length);
 });
+
+test('saturn restarts after a crash that left jupiter\'s end open, and jupiter takes its new connection before the old one times out', async () => {
+  const { world, j, s, jLog } = await pair();
+  world.advance(1_000);
+  assert.equal(stats(j, saturn).dialledBy, jupiter);
+  // A crash sends no FIN: jupiter's end of the old connection stays open, silent.
+  world.partition();
+  s.close();
+  world.heal();
+  const crashedAtMs = world.nowMs;
+  const restarted = new PeerTransport<WidgetCount>({
+    self: saturn, clusterId: ourCluster, listen: { host: '127.0.0.1', port: 7002 }, peers: new Map([[jupiter, { host: '127.0.0.1', port: 7001 }]]),
+    codec: widgetCodec, network: world.network(), clock: world, timers: world, random: new SeededRandom(99), logger: new CapturingLogger(),
+  });
+  await restarted.start();
+  while (stats(j, saturn).channelsOpened < 2) world.advance(1);
+  assert.ok(world.nowMs - crashedAtMs < limits.deadAfterMs, `reopened ${world.nowMs - crashedAtMs} ms after the crash`);
+  assert.equal(jLog.matching(/^saturn dialled a new connection: it replaces/).length, 1);
+  assert.equal(stats(restarted, jupiter).connected, true);
+});
