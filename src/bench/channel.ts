@@ -17,7 +17,7 @@ export interface ChannelBenchOptions {
   readonly out: (line: string) => void;
   /** Default 256. */
   readonly payloadBytes?: number;
-  /** Messages sent per event-loop turn; one phase pair per entry. Default [1, 64]. */
+  /** Messages sent per event-loop turn; one phase pair per entry. Default [1, 16, 64]. */
   readonly burstSizes?: readonly number[];
 }
 
@@ -54,7 +54,7 @@ interface Pair {
 
 export async function runChannelBench(options: ChannelBenchOptions): Promise<ChannelBenchResult> {
   const payload = new Uint8Array(options.payloadBytes ?? 256).fill(0x5a);
-  const bursts = options.burstSizes ?? [1, 64];
+  const bursts = options.burstSizes ?? [1, 16, 64];
   const pairs = [await startPair(true), await startPair(false)];
   try {
     const runs: ChannelBenchRun[] = [];

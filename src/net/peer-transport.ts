@@ -18,7 +18,7 @@ import { formatAddress, type Connection, type Listener, type Network, type PeerA
 import { type ChannelContext, PeerChannel } from './peer-channel.js';
 import { resolveLimits, type PeerTransportLimits } from './peer-limits.js';
 import type { PeerStatistics, PeerTransportStatistics } from './peer-statistics.js';
-import { decodeControlFrame, encodeRefuse, MalformedPeerFrame } from './wire.js';
+import { checkMemberId, decodeControlFrame, encodeRefuse, MalformedPeerFrame } from './wire.js';
 
 export interface PeerTransportOptions<M> {
   readonly self: NodeId;
@@ -54,6 +54,7 @@ export class PeerTransport<M> implements Transport<M> {
 
   constructor(private readonly options: PeerTransportOptions<M>) {
     this.self = options.self;
+    checkMemberId(options.self);
     this.limits = resolveLimits(options.limits);
     this.logger = options.logger ?? silentLogger;
     const identity: LocalIdentity = {
@@ -73,7 +74,10 @@ export class PeerTransport<M> implements Transport<M> {
       codec: options.codec,
       deliver: (from, message) => this.deliver(from, message),
     };
-    for (const [id, address] of options.peers) if (id !== options.self) this.channels.set(id, new PeerChannel(id, address, this.context));
+    for (const [id, address] of options.peers) {
+      checkMemberId(id);
+      if (id !== options.self) this.channels.set(id, new PeerChannel(id, address, this.context));
+    }
   }
 
   /** Listens, then dials every peer. Resolves to the address bound; rejects naming the address if it is taken. */
@@ -114,6 +118,7 @@ export class PeerTransport<M> implements Transport<M> {
   /** A member joined (or re-joined): dial it and accept its connections. An existing peer just gets the address. */
   addPeer(id: NodeId, address: PeerAddress): void {
     if (this.closed || id === this.self) return;
+    checkMemberId(id);
     const existing = this.channels.get(id);
     if (existing !== undefined) return this.updatePeer(id, address);
     this.removed.delete(id);

@@ -116,6 +116,11 @@ function decodeHandshake(payload: Uint8Array, view: DataView): Handshake {
   return { protocolVersion, clusterId: cluster, from: nodeId(from), to: nodeId(to) };
 }
 
+/** Throws a RangeError naming the id unless a handshake can carry it. */
+export function checkMemberId(id: NodeId): void {
+  memberIdBytes(id);
+}
+
 function memberIdBytes(id: NodeId): Uint8Array {
   const bytes = utf8Encoder.encode(id);
   if (bytes.length === 0 || bytes.length > MAX_MEMBER_ID_BYTES) throw new RangeError(`member id "${id}" must be 1 to ${MAX_MEMBER_ID_BYTES} UTF-8 bytes`);

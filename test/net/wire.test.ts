@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { clusterId, nodeId } from '../../src/ids.js';
 import { checkHello, checkWelcome, ownHandshake, type LocalIdentity } from '../../src/net/handshake.js';
 import {
-  MalformedPeerFrame, PEER_PROTOCOL_VERSION, decodeControlFrame, encodeHandshake, encodePing, encodeRefuse, type Handshake,
+  MalformedPeerFrame, PEER_PROTOCOL_VERSION, checkMemberId, decodeControlFrame, encodeHandshake, encodePing, encodeRefuse, type Handshake,
 } from '../../src/net/wire.js';
 import { jupiter, neptune, otherCluster, ourCluster, saturn } from './cast.js';
 
@@ -19,6 +19,12 @@ test('a hello carries the cluster id exactly, up to 2^64 - 1, and member ids in 
   );
   const big = { protocolVersion: 1, clusterId: clusterId(0xffff_ffff_ffff_fffen), from: nodeId('木星'), to: saturn };
   assert.equal((decodeControlFrame(encodeHandshake('hello', big)) as { handshake: Handshake }).handshake.clusterId, 0xffff_ffff_ffff_fffen);
+});
+
+test('a member id a handshake cannot carry is refused up front, naming it', () => {
+  assert.throws(() => checkMemberId(nodeId('')), /member id "" must be 1 to 255 UTF-8 bytes/);
+  assert.throws(() => checkMemberId(nodeId('ж'.repeat(128))), /must be 1 to 255 UTF-8 bytes/);
+  checkMemberId(nodeId('j'.repeat(255)));
 });
 
 test('pings, pongs and refusals round-trip', () => {
