@@ -106,6 +106,8 @@ export class CoreNode {
       timeoutMs: options.peerRequestTimeoutMs ?? 5_000,
     });
     machine.kv.onLeaseChange((change) => this.lessor.observe(change));
+    // Recovery (snapshot restore, replay of the log) applied entries before this node existed: track the leases they left.
+    this.lessor.reset(machine.kv.leases());
     machine.members.onChange((change) => {
       if (change.type === 'removed' && change.member.node === this.id) this.noteRemoved();
     });
