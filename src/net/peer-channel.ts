@@ -280,7 +280,7 @@ export class PeerChannel<M> {
   private lose(connection: FramedConnection, reason: string): void {
     if (connection !== this.current) return;
     this.abandon(connection);
-    this.logger.info({ peer: this.peer, connection: connection.label }, `channel to ${this.peer} lost (${connection.label}): ${reason}`);
+    this.logger.warn({ peer: this.peer, connection: connection.label }, `channel to ${this.peer} lost (${connection.label}): ${reason}`);
     this.waitThenDial(this.backoff.nextDelayMs());
   }
 
