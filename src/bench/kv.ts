@@ -110,7 +110,7 @@ function print(f: KvBenchFigures, out: (line: string) => void): void {
   out(`apply, overwrites    ${rate(f.updates, f.update)}, ${f.updates} puts to existing keys in random order`);
   out(`snapshot take        ${f.snapshotFreezeMs.toFixed(2)} ms to freeze (writes may go on), ${time(f.snapshotSerialise)} to serialise ${mib(f.snapshotBytes)}, chunks streamed and dropped`);
   out(`snapshot restore     ${time(f.restore)} (checksum, decode, rebuild the index); hash after restore ${f.restoredHashMatches ? 'matches' : 'DIFFERS'}`);
-  out(`restored store       heap ${mib(f.restoredHeapBytes)} after GC, holding the restored copy alone`);
+  out(`restored store       heap ${mib(f.restoredHeapBytes)} after GC, holding the restored copy alone (${f.keys} keys plus the ${f.updates} overwrites' history)`);
   out(`peak RSS             ${mib(f.peakRssBytes)} (snapshot bytes and the restored copy included)`);
 }
 
