@@ -1,7 +1,7 @@
 // The load generator: a small Go program (bench/loadgen) built on first use
 // from Debian's Go toolchain and etcd's Go packages, then driven here. It was
 // chosen over a Node generator because it costs about half the CPU per request
-// (see the report's "Load generator" section), and on two cores the
+// (bench/README.md has the measurement), and on two cores the
 // generator's CPU is taken from the servers it measures.
 
 import { spawnSync } from 'node:child_process';

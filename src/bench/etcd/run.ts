@@ -63,6 +63,7 @@ export async function runEtcdBench(options: EtcdBenchOptions, registry: Readonly
   const processes = new ChildProcesses();
   processes.install();
   if (!options.keepData) processes.onCutShort(() => rmSync(dataRoot, { recursive: true, force: true }));
+  processes.onCutShort(() => process.stderr.write(`what was measured before the stop: ${resultDir}/report.md\n`));
   const context: Context = { options, settings: defaultClusterSettings, loadgen, processes, progress, dataRoot, logDir };
   const loadAverageBefore = loadavg();
   const measurements: Measurement[] = [];
