@@ -47,7 +47,7 @@ export class LeaderRequests {
   }
 
   keepAlive(id: bigint, done: Completion<number>): void {
-    this.route('lease-keepalive', { id }, done, (reply) => reply(this.keepAliveHere(id)), (value) => Number(value));
+    this.route('lease-keepalive', { id }, done, (reply) => this.keepAliveHere(id, reply), (value) => Number(value));
   }
 
   timeToLive(id: bigint, done: Completion<LeaseTtl>): void {
@@ -94,7 +94,7 @@ export class LeaderRequests {
     }
     try {
       const fields = record(body);
-      if (kind === 'lease-keepalive') return answer(this.keepAliveHere(bigintField(fields, 'id')));
+      if (kind === 'lease-keepalive') return this.keepAliveHere(bigintField(fields, 'id'), answer);
       if (kind === 'lease-ttl') return answer(this.timeToLiveHere(bigintField(fields, 'id')));
       if (kind === 'members') return this.changeMembersHere(decodeMemberRequest(fields), answer);
       answer({ ok: false, error: new PeerRefusal('unknown-kind', `unknown request ${kind}`) });
@@ -105,7 +105,19 @@ export class LeaderRequests {
 
   // ---- on the leader ----
 
-  private keepAliveHere(id: bigint): Outcome<PlainValue> {
+  /**
+   * Renews only once a heartbeat round has confirmed this member still leads
+   * and it has applied everything committed before (ReadIndex), as etcd's
+   * LeaseRenew ensures leadership and waits for the applied index: a deposed
+   * leader waking from a pause would otherwise renew a lease its successor
+   * counts down, or call it gone; a new leader that has not yet applied the
+   * grant would call it unknown.
+   */
+  private keepAliveHere(id: bigint, reply: (outcome: Outcome<PlainValue>) => void): void {
+    this.options.raft.readLinearizable(() => this.renewHere(id), { timeoutMs: this.options.timeoutMs }, (outcome) => reply(outcome.ok ? outcome.value : outcome));
+  }
+
+  private renewHere(id: bigint): Outcome<PlainValue> {
     const renewed = this.options.lessor.renew(id);
     if (!renewed.ok && renewed.reason === 'not-leader') return { ok: false, error: notLeader(this.options.raft.status().leader) };
     return { ok: true, value: renewed.ok ? renewed.ttlSeconds : 0 };
