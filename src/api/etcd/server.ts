@@ -1,5 +1,8 @@
-// startEtcdServer: etcd's v3 gRPC services over an EtcdBackend, on one
-// port, plus the HTTP endpoints on a second (see http-server.ts for why).
+// startEtcdServer: etcd's v3 gRPC services over an EtcdBackend, and the
+// HTTP endpoints /health, /version and /metrics, sharing the client port as
+// etcd's do: the front in src/runtime/node/client-port.ts owns the socket and
+// hands HTTP/2 connections to grpc-js, HTTP/1 ones to node:http. The HTTP
+// endpoints can have a port of their own too (etcd's --listen-metrics-urls).
 // Limits follow etcd 3.4: requests up to --max-request-bytes (1.5 MiB) are
 // read, and gRPC accepts 512 KiB more so that a request just over the limit
 // reaches the backend and gets etcd's "request is too large" rather than a
@@ -8,10 +11,11 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { defaultKvLimits } from '../../kv/limits.js';
 import { silentLogger, type Logger } from '../../runtime/logger.js';
+import { openClientPort, type ClientPort, type ClientPortCounters, type ClientPortLimits } from '../../runtime/node/client-port.js';
 import { SystemTimers } from '../../runtime/node/system-clock.js';
 import type { Timers } from '../../runtime/timers.js';
 import type { EtcdBackend } from './backend.js';
-import { startHttpListener, type HttpListener } from './http-server.js';
+import { createHttpEndpoints } from './http-server.js';
 import { etcdServices } from './proto.js';
 import { authService } from './services/auth-service.js';
 import { clusterService } from './services/cluster-service.js';
@@ -27,8 +31,10 @@ export const grpcOverheadBytes = 512 * 1024;
 export interface EtcdServerOptions {
   readonly backend: EtcdBackend;
   readonly listen: { readonly host: string; readonly port: number };
-  /** Where /health, /version and /metrics are served (etcd's --listen-metrics-urls); omit to not serve them. */
+  /** A second address for /health, /version and /metrics (etcd's --listen-metrics-urls); the client port serves them regardless. */
   readonly http?: { readonly host: string; readonly port: number };
+  /** Deadlines and buffer limits of the client port's front. */
+  readonly clientPortLimits?: Partial<ClientPortLimits>;
   readonly maxRequestBytes?: number;
   readonly maxTxnOps?: number;
   /** etcd: 5 s plus two election timeouts. */
@@ -41,10 +47,12 @@ export interface EtcdServerOptions {
 
 export interface EtcdServer {
   readonly port: number;
-  /** The HTTP endpoints' port, or null when not served. */
+  /** The HTTP endpoints' own port (options.http), or null when they are served on the client port only. */
   readonly httpPort: number | null;
   /** What clients pass as --endpoints. */
   readonly endpoint: string;
+  /** How the client port's front has handed connections over so far. */
+  readonly clientPortCounters: Readonly<ClientPortCounters>;
   close(): Promise<void>;
 }
 
@@ -75,35 +83,42 @@ export async function startEtcdServer(options: EtcdServerOptions): Promise<EtcdS
   server.addService(services.Maintenance.service, maintenanceService(context));
   server.addService(services.Auth.service, authService(context));
 
+  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  const http = createHttpEndpoints(options.backend);
   const { host } = options.listen;
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${options.listen.port}`, ServerCredentials.createInsecure(), (error, bound) =>
-      error === null ? resolve(bound) : reject(new Error(`cannot listen for etcd clients on ${host}:${options.listen.port}: ${error.message}`)),
-    );
-  });
+  let front: ClientPort | null = null;
+  let httpPort: number | null = null;
+  try {
+    front = await openClientPort({
+      host, port: options.listen.port, limits: options.clientPortLimits, logger: context.logger,
+      routes: { http1: (socket) => http.accept(socket), http2: (connection) => injector.injectConnection(connection) },
+    });
+    if (options.http !== undefined) httpPort = await http.listen(options.http.host, options.http.port);
+  } catch (error) {
+    await front?.close();
+    await http.close();
+    server.forceShutdown();
+    throw error;
+  }
+  const clientPort = front;
+  const port = clientPort.port;
   const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   options.backend.announceClientUrls([endpoint]);
 
-  let http: HttpListener | null = null;
-  if (options.http !== undefined) {
-    try {
-      http = await startHttpListener(options.backend, options.http.host, options.http.port);
-    } catch (error) {
-      server.forceShutdown();
-      throw error;
-    }
-  }
   let closing: Promise<void> | null = null;
   return {
     port,
-    httpPort: http?.port ?? null,
+    httpPort,
     endpoint,
+    clientPortCounters: clientPort.counters,
     close() {
       closing ??= (async () => {
         // Streams (watches, keep-alives) never end by themselves, so a graceful
         // shutdown would wait forever: end them all.
         server.forceShutdown();
-        await http?.close();
+        injector.destroy();
+        await clientPort.close();
+        await http.close();
       })();
       return closing;
     },
