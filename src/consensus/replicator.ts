@@ -95,7 +95,12 @@ export class Replicator {
       const prevTerm = this.log.termAt(prevIndex);
       if (prevTerm !== -1) {
         this.send(peer, { type: 'append', term: this.term(), prevIndex, prevTerm: toTerm(prevTerm), entries: noEntries, commit: this.log.commitIndex() });
+        return;
       }
+      // The window's entries were released by a snapshot while they were in flight (the follower was down):
+      // only a probe can find where it stands now, and sendAppend starts a snapshot if it is behind the log.
+      progress.becomeProbe();
+      this.sendAppend(peer, progress, true);
       return;
     }
     // Even with nothing new to send: an empty append either confirms the follower's match or is rejected, starting the back-off.

@@ -28,7 +28,7 @@ import {
 } from './client-errors.js';
 import type { RaftNodeObserver } from './raft-node-observer.js';
 import type { RaftPersistence } from './raft-persistence.js';
-import { type KeyedWaiter, RequestWaitingList } from './request-waiting-list.js';
+import { type KeyedWaiter, type ReadWaiter, RequestWaitingList } from './request-waiting-list.js';
 import { type QueueStatistics, SingularUpdateQueue, type SingularUpdateQueueOptions, defaultQueueOptions } from './singular-update-queue.js';
 import type { StateMachine } from './state-machine.js';
 
@@ -205,8 +205,6 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
     this.submit(done, () => {
       if (this.waiting.isFull) return done({ ok: false, error: overloaded('the request waiting list', this.limits.maxPendingRequests) });
       const requestId = `${this.readIdPrefix}${this.nextReadId++}`;
-      const refusal = this.core.readIndex(requestId);
-      if (refusal !== null) return done({ ok: false, error: refusalError(refusal) });
       this.waiting.waitForRead(
         requestId,
         this.nowMs(),
@@ -214,7 +212,33 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
         () => done({ ok: true, value: read(this.options.machine) }),
         (error) => done({ ok: false, error }),
       );
+      this.askReadIndex(requestId);
     });
+  }
+
+  /**
+   * Asks the core for a read's index. While no leader is known (an election
+   * is on) the read waits and is asked again on the next tick or leader
+   * change, until its deadline, as etcd's linearizable reads wait out an
+   * election rather than fail at once.
+   */
+  private askReadIndex(requestId: string, waiter?: ReadWaiter): void {
+    const refusal = this.core.readIndex(requestId);
+    const retryLater = refusal !== null && ((refusal.reason === 'not-leader' && refusal.leader === null) || refusal.reason === 'too-many-pending');
+    if (refusal !== null && !retryLater) return this.waiting.failRead(requestId, refusalError(refusal));
+    const asked = refusal === null ? this.nowMs() : null;
+    if (waiter !== undefined) waiter.askedAtMs = asked;
+    else for (const each of this.waiting.unconfirmedReads()) if (each.requestId === requestId) each.askedAtMs = asked;
+  }
+
+  /** Unconfirmed reads go to the leader again: never asked, asked of another leader, or (forwarded) unanswered for a while. */
+  private reaskReads(nowMs: number, leaderChanged: boolean): void {
+    if (this.waiting.pendingReads === 0) return;
+    const leading = this.core.status().role === 'leader';
+    for (const waiter of [...this.waiting.unconfirmedReads()]) {
+      const stale = waiter.askedAtMs !== null && !leading && nowMs - waiter.askedAtMs >= this.limits.forwardResendMs;
+      if (waiter.askedAtMs === null || stale || (leaderChanged && !leading)) this.askReadIndex(waiter.requestId, waiter);
+    }
   }
 
   /** A serializable read: this node's state as applied so far, possibly stale, never waiting for the leader. */
@@ -304,6 +328,7 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
         this.waiting.expire(nowMs);
         this.expireTransfer(nowMs);
         this.resendKeyed(nowMs);
+        this.reaskReads(nowMs, false);
       });
       this.scheduleTick();
     });
@@ -416,6 +441,7 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
       this.followedLeader = status.leader;
       this.followedTerm = status.term;
       this.options.observer?.following?.(this.id, status.leader, status.term);
+      this.reaskReads(this.nowMs(), true);
       // Keyed proposals sent to an earlier leader go to this one (duplicates apply once).
       if (this.waiting.pendingKeyed > 0) {
         for (const waiter of this.waiting.keyedWaiters()) {

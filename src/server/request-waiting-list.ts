@@ -43,10 +43,12 @@ export interface KeyedWaiter<R> {
   sentAtMs: number;
 }
 
-interface ReadWaiter {
+export interface ReadWaiter {
   readonly requestId: string;
   /** Null until the leader has confirmed the read index. */
   index: LogIndex | null;
+  /** When the read index was last asked for; null while no leader could be asked. */
+  askedAtMs: number | null;
   readonly deadlineMs: number;
   readonly timeoutMs: number;
   /** Runs the read against the state machine and answers the client. */
@@ -128,7 +130,20 @@ export class RequestWaitingList<R> {
   waitForRead(requestId: string, nowMs: number, timeoutMs: number, serve: () => void, fail: (error: ClientError) => void): void {
     assert(!this.isFull, 'waiting list is full: the node must refuse before adding');
     assert(!this.reads.has(requestId), 'a read with this request id is already waiting');
-    this.reads.set(requestId, { requestId, index: null, deadlineMs: nowMs + timeoutMs, timeoutMs, serve, fail });
+    this.reads.set(requestId, { requestId, index: null, askedAtMs: null, deadlineMs: nowMs + timeoutMs, timeoutMs, serve, fail });
+  }
+
+  /** Reads still waiting for their read index, to ask (again) when a leader is known. */
+  *unconfirmedReads(): IterableIterator<ReadWaiter> {
+    for (const waiter of this.reads.values()) if (waiter.index === null) yield waiter;
+  }
+
+  /** Fails one waiting read at once (e.g. the core refused it for good). */
+  failRead(requestId: string, error: ClientError): void {
+    const waiter = this.reads.get(requestId);
+    if (waiter === undefined) return;
+    this.reads.delete(requestId);
+    waiter.fail(error);
   }
 
   /** The entry at `entry.index` was applied with `result`; answers the proposal waiting there, if any. */
