@@ -115,8 +115,8 @@ export async function startEtcdServer(options: EtcdServerOptions): Promise<EtcdS
       closing ??= (async () => {
         // Streams (watches, keep-alives) never end by themselves, so a graceful
         // shutdown would wait forever: end them all.
+        // forceShutdown also closes the injector's sessions, sockets handed over included.
         server.forceShutdown();
-        injector.destroy();
         await clientPort.close();
         await http.close();
       })();

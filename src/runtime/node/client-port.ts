@@ -96,25 +96,29 @@ export async function openClientPort(options: ClientPortOptions): Promise<Client
     new ConnectionFront(socket, limits, fallbackAuthority(), logger, counters, options.routes, wrapped, () => opening--).start();
   };
 
-  const addresses = await listenAddresses(options.host);
+  // Like grpc-js's bindAsync: every address the host resolves to, on one
+  // port; enough if at least one of them can be bound.
   const servers: Server[] = [];
-  try {
-    for (const address of addresses) {
-      const server = createServer({ pauseOnConnect: false }, accept);
+  let refusal: Error | null = null;
+  for (const address of await listenAddresses(options.host)) {
+    const server = createServer(accept);
+    try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', (error: NodeJS.ErrnoException) =>
-          reject(new Error(error.code === 'EADDRINUSE' ? `cannot listen for etcd clients on ${where}: the address is already in use` : `cannot listen for etcd clients on ${where}: ${error.message}`)),
+          reject(new Error(`cannot listen for etcd clients on ${where}: ${error.code === 'EADDRINUSE' ? 'the address is already in use' : error.message}`)),
         );
         server.listen(port, address, () => resolve());
       });
-      servers.push(server);
-      const bound = server.address();
-      if (typeof bound === 'object' && bound !== null) port = bound.port;
+    } catch (error) {
+      refusal ??= error as Error;
+      logger.warn({ address, error: (error as Error).message }, `the client port cannot be opened on ${address}`);
+      continue;
     }
-  } catch (error) {
-    for (const server of servers) server.close();
-    throw error;
+    servers.push(server);
+    const bound = server.address();
+    if (typeof bound === 'object' && bound !== null) port = bound.port;
   }
+  if (servers.length === 0) throw refusal ?? new Error(`cannot listen for etcd clients on ${where}: the host resolves to no address`);
 
   let closing: Promise<void> | null = null;
   return {
