@@ -3,6 +3,7 @@
 // and registers itself here; `trellis --help` lists what exists.
 import { Command, CommanderError } from 'commander';
 import { registerBenchCommand } from './bench-command.js';
+import { registerChaosCommand } from './chaos-command.js';
 import { registerClientCommands } from './client/register.js';
 import { registerDemoCommand } from './demo-log-command.js';
 import { registerLocalClusterCommand } from './local-cluster-command.js';
@@ -17,6 +18,7 @@ const program = new Command('trellis')
   .exitOverride();
 
 registerBenchCommand(program);
+registerChaosCommand(program);
 registerClientCommands(program);
 registerDemoCommand(program);
 registerLocalClusterCommand(program);
