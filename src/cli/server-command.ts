@@ -113,7 +113,8 @@ export function registerServerCommand(program: Command): void {
       };
       process.on('SIGINT', () => stop('interrupted', 0));
       process.on('SIGTERM', () => stop('terminated', 0));
-      member.node.onRemoved(() => stop('the member has been permanently removed from the cluster', 0));
+      // A short grace, so the answer to the request that removed this member (it may have led) still goes out.
+      member.node.onRemoved(() => setTimeout(() => stop('the member has been permanently removed from the cluster', 0), 500));
       member.node.raft.onStop((reason) => stop(reason, reason === 'shutting down' ? 0 : 1));
       await new Promise<never>(() => {});
     });

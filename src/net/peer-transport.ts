@@ -18,7 +18,7 @@ import { formatAddress, type Connection, type Listener, type Network, type PeerA
 import { type ChannelContext, PeerChannel } from './peer-channel.js';
 import { resolveLimits, type PeerTransportLimits } from './peer-limits.js';
 import type { PeerStatistics, PeerTransportStatistics } from './peer-statistics.js';
-import { checkMemberId, decodeControlFrame, encodeRefuse, MalformedPeerFrame } from './wire.js';
+import { checkMemberId, decodeControlFrame, encodeDiscovered, encodeRefuse, MalformedPeerFrame, type Discovery } from './wire.js';
 
 export interface PeerTransportOptions<M> {
   readonly self: NodeId;
@@ -34,6 +34,8 @@ export interface PeerTransportOptions<M> {
   readonly random: Random;
   readonly logger?: Logger;
   readonly limits?: Partial<PeerTransportLimits>;
+  /** Answers a joining member's "who am I?" (see discovery.ts); without it, such questions are refused. */
+  readonly discover?: (peerUrls: readonly string[]) => Discovery;
 }
 
 export class PeerTransport<M> implements Transport<M> {
@@ -223,6 +225,7 @@ export class PeerTransport<M> implements Transport<M> {
       if (!(error instanceof MalformedPeerFrame)) throw error;
       return this.refuseStranger(framed, error.message);
     }
+    if (frame.kind === 'discover') return this.answerDiscover(framed, frame.peerUrls);
     if (frame.kind !== 'hello') return this.refuseStranger(framed, `its first frame is a ${frame.kind}, not a hello`);
     const hello = frame.handshake;
     const refusal = checkHello(hello, this.context.identity);
@@ -238,6 +241,14 @@ export class PeerTransport<M> implements Transport<M> {
       this.logger.debug({ peer: hello.from, connection: framed.label }, `closing the spare connection from ${hello.from}: ${tie.text}`);
       framed.close(encodeFrame(encodeRefuse(tie.reason, tie.text)));
     }
+  }
+
+  private answerDiscover(framed: FramedConnection, peerUrls: readonly string[]): void {
+    const discovery: Discovery = this.options.discover?.(peerUrls)
+      ?? { clusterId: this.options.clusterId, self: null, members: [], text: `${this.self} cannot answer membership questions yet` };
+    this.logger.info({ connection: framed.label, peerUrls, found: discovery.self?.node ?? null },
+      `a member joining at ${peerUrls.join(',')} asked who it is: ${discovery.self === null ? discovery.text : discovery.self.node}`);
+    framed.close(encodeFrame(encodeDiscovered(discovery), this.limits.maxFrameBytes));
   }
 
   private refuseStranger(framed: FramedConnection, why: string): void {

@@ -6,6 +6,8 @@
 //   0x10 hello     the dialler's handshake (layout below)
 //   0x11 welcome   the acceptor's handshake answer, same layout
 //   0x12 refuse    1-byte reason code, then a UTF-8 explanation for the other side's log
+//   0x20 discover  a joining member's question "who am I?": JSON {peerUrls}
+//   0x21 discovered the answer: JSON {clusterId, node, id, members, text}; the connection then closes
 // Hello and welcome: kind, the magic "TRLS", uint16 protocol version, uint64
 // cluster id, then the sender's and the expected receiver's member ids, each
 // a uint8 length and UTF-8 bytes. All integers are big-endian. The magic lets
@@ -21,7 +23,21 @@ const MAX_MEMBER_ID_BYTES = 255;
 const MAX_REFUSE_TEXT_BYTES = 1024;
 const MAGIC = [0x54, 0x52, 0x4c, 0x53];
 
-export const FrameKind = { message: 0x01, ping: 0x02, pong: 0x03, hello: 0x10, welcome: 0x11, refuse: 0x12 } as const;
+export const FrameKind = { message: 0x01, ping: 0x02, pong: 0x03, hello: 0x10, welcome: 0x11, refuse: 0x12, discover: 0x20, discovered: 0x21 } as const;
+
+/**
+ * What a member of a running cluster tells a member that is joining it
+ * (started with --initial-cluster-state existing): the cluster's id and, if
+ * its peer URLs were added with `member add`, its own member id, plus every
+ * member's node id and peer URLs so it can open its channels.
+ */
+export interface Discovery {
+  readonly clusterId: ClusterId;
+  /** Null when no member has the joiner's peer URLs; `text` then says why. */
+  readonly self: { readonly node: NodeId; readonly id: bigint } | null;
+  readonly members: readonly { readonly node: NodeId; readonly peerUrls: readonly string[] }[];
+  readonly text: string;
+}
 
 export type RefuseReason = 'version' | 'cluster' | 'unknown' | 'removed' | 'misdirected' | 'duplicate';
 const refuseReasons: readonly RefuseReason[] = ['version', 'cluster', 'unknown', 'removed', 'misdirected', 'duplicate'];
@@ -37,7 +53,9 @@ export interface Handshake {
 export type ControlFrame =
   | { readonly kind: 'ping' | 'pong'; readonly sentAtMs: number }
   | { readonly kind: 'hello' | 'welcome'; readonly handshake: Handshake }
-  | { readonly kind: 'refuse'; readonly reason: RefuseReason; readonly text: string };
+  | { readonly kind: 'refuse'; readonly reason: RefuseReason; readonly text: string }
+  | { readonly kind: 'discover'; readonly peerUrls: readonly string[] }
+  | { readonly kind: 'discovered'; readonly discovery: Discovery };
 
 export class MalformedPeerFrame extends Error {
   override readonly name = 'MalformedPeerFrame';
@@ -79,6 +97,56 @@ export function encodePing(kind: 'ping' | 'pong', sentAtMs: number): Uint8Array 
   return out;
 }
 
+export function encodeDiscover(peerUrls: readonly string[]): Uint8Array {
+  return withKind(FrameKind.discover, utf8Encoder.encode(JSON.stringify({ peerUrls })));
+}
+
+export function encodeDiscovered(discovery: Discovery): Uint8Array {
+  return withKind(FrameKind.discovered, utf8Encoder.encode(JSON.stringify({
+    clusterId: discovery.clusterId.toString(),
+    self: discovery.self === null ? null : { node: discovery.self.node, id: discovery.self.id.toString() },
+    members: discovery.members,
+    text: discovery.text,
+  })));
+}
+
+function withKind(kind: number, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(1 + body.length);
+  out[0] = kind;
+  out.set(body, 1);
+  return out;
+}
+
+function decodeJson(payload: Uint8Array, what: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(decodeUtf8(payload.subarray(1), what));
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new MalformedPeerFrame(`${what} is not an object`);
+    return value as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof MalformedPeerFrame) throw error;
+    throw new MalformedPeerFrame(`${what} is not JSON`);
+  }
+}
+
+const isStrings = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
+
+function decodeDiscovered(payload: Uint8Array): Discovery {
+  const body = decodeJson(payload, 'discovery answer');
+  const self = body['self'] as { node?: unknown; id?: unknown } | null;
+  const members = body['members'];
+  if (typeof body['clusterId'] !== 'string' || !/^\d{1,20}$/.test(body['clusterId'])) throw new MalformedPeerFrame('discovery answer without a cluster id');
+  if (!Array.isArray(members) || !members.every((m: { node?: unknown; peerUrls?: unknown }) => typeof m?.node === 'string' && isStrings(m.peerUrls))) {
+    throw new MalformedPeerFrame('discovery answer with a bad member list');
+  }
+  if (self !== null && (typeof self?.node !== 'string' || typeof self.id !== 'string' || !/^\d{1,20}$/.test(self.id))) throw new MalformedPeerFrame('discovery answer with a bad self');
+  return {
+    clusterId: clusterId(BigInt(body['clusterId'])),
+    self: self === null ? null : { node: nodeId(self.node as string), id: BigInt(self.id as string) },
+    members: (members as { node: string; peerUrls: string[] }[]).map((m) => ({ node: nodeId(m.node), peerUrls: m.peerUrls })),
+    text: typeof body['text'] === 'string' ? body['text'] : '',
+  };
+}
+
 /** Reads any frame but a message. Throws MalformedPeerFrame naming what is wrong. */
 export function decodeControlFrame(payload: Uint8Array): ControlFrame {
   if (payload.length === 0) throw new MalformedPeerFrame('empty frame');
@@ -97,6 +165,13 @@ export function decodeControlFrame(payload: Uint8Array): ControlFrame {
     if (payload.length > 2 + MAX_REFUSE_TEXT_BYTES) throw new MalformedPeerFrame('refusal text too long');
     return { kind: 'refuse', reason, text: decodeUtf8(payload.subarray(2), 'refusal text') };
   }
+  if (kind === FrameKind.discover) {
+    if (payload.length > MAX_HANDSHAKE_BYTES) throw new MalformedPeerFrame(`discover of ${payload.length} bytes is too long`);
+    const peerUrls = decodeJson(payload, 'discover')['peerUrls'];
+    if (!isStrings(peerUrls) || peerUrls.length === 0) throw new MalformedPeerFrame('discover without peer URLs');
+    return { kind: 'discover', peerUrls };
+  }
+  if (kind === FrameKind.discovered) return { kind: 'discovered', discovery: decodeDiscovered(payload) };
   throw new MalformedPeerFrame(`unknown frame kind 0x${kind.toString(16).padStart(2, '0')}`);
 }
 

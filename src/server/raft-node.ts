@@ -432,7 +432,7 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
   private noteLeadership(): void {
     const status = this.core.status();
     const leadingNow = status.role === 'leader';
-    if (this.leaderTerm !== null && (!leadingNow || status.term !== this.leaderTerm)) this.waiting.leadershipLost();
+    if (this.leaderTerm !== null && (!leadingNow || status.term !== this.leaderTerm)) this.waiting.leadershipLost(status.commitIndex);
     if (leadingNow && this.leaderTerm !== status.term) this.options.observer?.leading?.(this.id, status.term, status.commitIndex);
     else if (leadingNow && status.commitIndex > this.observedCommit) this.options.observer?.committing?.(this.id, status.term, status.commitIndex);
     this.observedCommit = status.commitIndex;

@@ -192,15 +192,19 @@ export class RequestWaitingList<R> {
   }
 
   /**
-   * This node stopped being leader (or its term moved on). Its proposals may
-   * still commit under the next leader, or not; reads still waiting for a read
+   * This node stopped being leader (or its term moved on). Its proposals not
+   * yet committed may still commit under the next leader, or not; reads still waiting for a read
    * index will never get one. Reads whose index is already confirmed stay: the
    * index remains a valid linearization point.
    */
-  leadershipLost(): void {
+  leadershipLost(committedIndex: LogIndex = 0 as LogIndex): void {
     const error = leaderChangedUnknown();
-    for (const waiter of this.proposals.values()) waiter.done({ ok: false, error });
-    this.proposals.clear();
+    for (const [index, waiter] of this.proposals) {
+      // Committed already (e.g. the leader's own removal, after which it steps down): it will apply here, and answer then.
+      if (index <= committedIndex) continue;
+      this.proposals.delete(index);
+      waiter.done({ ok: false, error });
+    }
     const readError = leaderChangedBeforeRead();
     for (const [requestId, waiter] of this.reads) {
       if (waiter.index !== null) continue;

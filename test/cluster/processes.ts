@@ -58,15 +58,46 @@ export class TestCluster {
     this.root = mkdtempSync(join(tmpdir(), `trellis-${this.system}-cluster-`));
   }
 
-  static async start(options: ClusterOptions = {}): Promise<TestCluster> {
+  /** Ports and data directories for every member, none started yet (e.g. to restore a snapshot into them first). */
+  static async create(options: ClusterOptions = {}): Promise<TestCluster> {
     const cluster = new TestCluster(options);
     const count = options.members ?? 3;
     for (let i = 1; i <= count; i++) {
       cluster.members.push({ name: `n${i}`, clientPort: await freePort(), peerPort: await freePort(), dataDir: join(cluster.root, `n${i}`), process: null, log: '' });
     }
-    for (const member of cluster.members) cluster.launch(member);
-    await cluster.waitReady();
     return cluster;
+  }
+
+  static async start(options: ClusterOptions = {}): Promise<TestCluster> {
+    const cluster = await TestCluster.create(options);
+    await cluster.launchAll();
+    return cluster;
+  }
+
+  /** A new member's ports and directory (not started): `member add` it, then launch it with state 'existing'. */
+  async spareMember(name: string): Promise<ClusterMember> {
+    const member: ClusterMember = { name, clientPort: await freePort(), peerPort: await freePort(), dataDir: join(this.root, name), process: null, log: '' };
+    this.members.push(member);
+    return member;
+  }
+
+  async launchAll(): Promise<void> {
+    for (const member of this.members) this.launch(member);
+    await this.waitReady();
+  }
+
+  get clusterToken(): string {
+    return this.token;
+  }
+
+  /** The flags a member of this cluster starts with (for `snapshot restore`, which takes the same ones). */
+  memberFlags(name: string): string[] {
+    const member = this.member(name);
+    return [
+      '--name', member.name, '--data-dir', member.dataDir,
+      '--initial-advertise-peer-urls', `http://127.0.0.1:${member.peerPort}`,
+      '--initial-cluster', this.initialCluster(), '--initial-cluster-token', this.token,
+    ];
   }
 
   /** host:port of every member, comma-separated, as etcdctl's --endpoints takes them. */

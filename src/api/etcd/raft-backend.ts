@@ -268,7 +268,9 @@ export class RaftBackend implements EtcdBackend {
   }
 
   /** The member list once this member has applied everything committed (a change made through the leader included). */
-  private membersCaughtUp(): Promise<Member[]> {
+  private async membersCaughtUp(): Promise<Member[]> {
+    // A member that just removed itself (the leader, say) answers with what it applied: it serves nothing more.
+    if (this.node.isRemoved) return this.members();
     return this.read<Member[]>({ serializable: false }, () => this.members());
   }
 

@@ -5,7 +5,6 @@
 // its own, and the simulator runs the same CoreNode with simulated parts.
 
 import { randomInt } from 'node:crypto';
-import type { NodeId } from '../../ids.js';
 import type { ClusterConfig } from '../../consensus/types.js';
 import { RaftBackend } from '../../api/etcd/raft-backend.js';
 import { startEtcdServer, type EtcdServer } from '../../api/etcd/server.js';
@@ -19,8 +18,11 @@ import type { Logger } from '../logger.js';
 import { SeededRandom } from '../random.js';
 import { NodeDisk } from './node-disk.js';
 import { SystemClock, SystemTimers } from './system-clock.js';
-import { createTcpPeerTransport, type PeerAddress } from './tcp-transport.js';
-import { openDataDirectory, type MemberIdentity } from './data-directory.js';
+import { TcpNetwork, createTcpPeerTransport, type PeerAddress } from './tcp-transport.js';
+import { openDataDirectory, readIdentity, type MemberIdentity } from './data-directory.js';
+import { discoverSelf } from '../../net/discovery.js';
+import type { Discovery } from '../../net/wire.js';
+import { clusterId, type NodeId } from '../../ids.js';
 
 export interface RunningMember {
   readonly identity: MemberIdentity;
@@ -40,18 +42,30 @@ export function addressOf(url: string): PeerAddress {
 export async function startMember(config: MemberConfig, logger: Logger): Promise<RunningMember> {
   const disk = new NodeDisk({ root: config.dataDir });
   const initial = initialMembers(config);
-  const identity = await openDataDirectory(disk, config, initial, logger);
-  const self = nodeIdOfMember(identity.memberId);
+  const network = new TcpNetwork();
   const clock = new SystemClock();
   const timers = new SystemTimers();
+  // A member joining a running cluster first asks the others who it is.
+  let joined: Discovery | null = null;
+  if (config.initialClusterState === 'existing' && (await readIdentityIfAny(disk, config.dataDir)) === undefined) {
+    const others = initial.filter((member) => member.name !== config.name).map((member) => addressOf(member.peerUrls[0]!));
+    joined = await discoverSelf(others, config.initialAdvertisePeerUrls, { network, clock, timers, timeoutMs: 2_000, maxFrameBytes: 1024 * 1024 });
+  }
+  const identity = await openDataDirectory(disk, config, initial, logger, joined === null || joined.self === null ? undefined : { clusterId: joined.clusterId, memberId: joined.self.id });
+  const self = nodeIdOfMember(identity.memberId);
   const storage = await RaftStorage.open(disk, 'member/raft', { logger, wallClock: clock });
 
+  // Who to dial at first: the initial members (a bootstrapped member), or the members the cluster named (a joiner).
+  // After that the replicated member table decides, as it changes through the log.
   const peers = new Map<NodeId, PeerAddress>();
-  for (const member of initial) if (member.node !== self) peers.set(member.node, addressOf(member.peerUrls[0]!));
+  if (identity.bootstrap) for (const member of initial) if (member.node !== self) peers.set(member.node, addressOf(member.peerUrls[0]!));
+  if (joined !== null) for (const member of joined.members) if (member.node !== self && member.peerUrls.length > 0) peers.set(member.node, addressOf(member.peerUrls[0]!));
+  let running: CoreNode | null = null;
   const listen = config.listenPeerUrls[0]!;
   const transport = createTcpPeerTransport<MemberWire>({
-    self, clusterId: identity.clusterId as never, listen: { host: listen.hostname.replace(/^\[|\]$/g, ''), port: Number(listen.port) },
-    peers, codec: memberWireCodec, logger,
+    self, clusterId: clusterId(identity.clusterId), listen: { host: hostOf(listen), port: Number(listen.port) },
+    peers, codec: memberWireCodec, logger, network,
+    discover: (peerUrls) => whoIs(running, identity.clusterId, peerUrls),
   });
   try {
     await transport.start();
@@ -65,7 +79,7 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
     ? { voters: initial.map((member) => member.node), outgoingVoters: [], learners: [] }
     : { voters: [], outgoingVoters: [], learners: [] };
   const bootstrapMembers = new Map<NodeId, MemberContext>(initial.map((member: InitialMember) => [member.node, { id: member.id, name: member.name, peerUrls: member.peerUrls }]));
-  const node = await CoreNode.start({
+  const node: CoreNode = await CoreNode.start({
     id: self, clock, timers, logger,
     random: new SeededRandom(randomInt(0x7fff_ffff)),
     raftTransport: raft, peerTransport: peer, storage, bootstrap, bootstrapMembers,
@@ -84,16 +98,21 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
   };
   node.machine.members.onChange((change) => follow(change.member, change.type === 'removed'));
   for (const member of node.machine.members.list()) follow(member, false);
+  const known = new Set(node.machine.members.list().map((member) => member.node));
+  // Flags may name members removed since: once the table is known, it alone decides.
+  if (known.size > 0) for (const peer of transport.peers().keys()) if (!known.has(peer)) transport.removePeer(peer);
+  running = node;
 
   const requestTimeoutMs = 5_000 + 2 * config.electionTimeoutMs;
   const backend = new RaftBackend({ node, clusterId: identity.clusterId, name: config.name, requestTimeoutMs, advertiseClientUrls: config.advertiseClientUrls });
   const client = config.listenClientUrls[0]!;
   const metrics = config.listenMetricsUrls[0];
+  const hostOfUrl = hostOf;
   let server: EtcdServer;
   try {
     server = await startEtcdServer({
-      backend, listen: { host: client.hostname.replace(/^\[|\]$/g, ''), port: Number(client.port) },
-      ...(metrics === undefined ? {} : { http: { host: metrics.hostname.replace(/^\[|\]$/g, ''), port: Number(metrics.port) } }),
+      backend, listen: { host: hostOfUrl(client), port: Number(client.port) },
+      ...(metrics === undefined ? {} : { http: { host: hostOfUrl(metrics), port: Number(metrics.port) } }),
       maxRequestBytes: config.maxRequestBytes, maxTxnOps: config.maxTxnOps, requestTimeoutMs, logger,
     });
   } catch (error) {
@@ -116,6 +135,28 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
       return closing;
     },
   };
+}
+
+/** A joining member's question, answered from the replicated member table. */
+function whoIs(node: CoreNode | null, cluster: bigint, peerUrls: readonly string[]): Discovery {
+  if (node === null) return { clusterId: clusterId(cluster), self: null, members: [], text: 'this member is still starting' };
+  const members = node.machine.members.list();
+  const match = members.find((member) => member.peerUrls.some((url) => peerUrls.includes(url)));
+  const text = match === undefined ? `no member has peer URLs ${peerUrls.join(',')}: add it first with \`etcdctl member add <name> --peer-urls=${peerUrls.join(',')}\`` : '';
+  return {
+    clusterId: clusterId(cluster),
+    self: match === undefined ? null : { node: match.node, id: match.id },
+    members: members.map((member) => ({ node: member.node, peerUrls: [...member.peerUrls] })),
+    text,
+  };
+}
+
+function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, '');
+}
+
+async function readIdentityIfAny(disk: NodeDisk, dataDir: string): Promise<MemberIdentity | undefined> {
+  return (await disk.exists('member/identity')) ? readIdentity(disk, dataDir) : undefined;
 }
 
 export { clusterIdOf };
