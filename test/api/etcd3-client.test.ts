@@ -1,19 +1,21 @@
-// The etcd3 npm client, and the recipes people build with it, against
-// Trellis's LocalBackend: key-value calls, a watch, leases kept alive and
-// left to expire, locks and elections contested by several clients, and
-// software transactional memory under concurrent transfers.
+// The etcd3 npm client, and the recipes people build with it, against a
+// three-member Trellis cluster of real processes (each client knows all
+// three endpoints): key-value calls, a watch, a watch whose member is
+// restarted under it, leases kept alive and left to expire, locks and
+// elections contested by several clients, and software transactional memory
+// under concurrent transfers.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Etcd3, EtcdLockFailedError, Isolation, type IKeyValue } from 'etcd3';
-import { startLocalEtcd, type LocalEtcd } from './local-etcd.js';
+import { TestCluster } from '../cluster/processes.js';
 
-let etcd: LocalEtcd;
+let cluster: TestCluster;
 const clients: Etcd3[] = [];
 
-function client(): Etcd3 {
-  const made = new Etcd3({ hosts: etcd.address });
+function client(hosts: string[] = cluster.endpoints.split(',')): Etcd3 {
+  const made = new Etcd3({ hosts });
   clients.push(made);
   return made;
 }
@@ -29,12 +31,12 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
 }
 
 before(async () => {
-  etcd = await startLocalEtcd();
+  cluster = await TestCluster.start();
 });
 
 after(async () => {
   for (const c of clients) c.close();
-  await etcd.close();
+  await cluster.stop();
 });
 
 test('alice stores widget counts and reads them back by key, prefix and revision', async () => {
@@ -79,6 +81,24 @@ test('a watch sees every change to the prefix in order', async () => {
   await bob.delete().key('counts/boston');
   await eventually('three events', async () => (seen.length >= 3 ? true : undefined));
   assert.deepEqual(seen, ['put counts/boston=1', 'put counts/philadelphia=2', 'delete counts/boston']);
+  await watcher.cancel();
+});
+
+test('a watch on saturn survives saturn being restarted and resumes with no gap and no duplicate', async () => {
+  const watched = cluster.members[1]!;
+  const alice = client([`127.0.0.1:${watched.clientPort}`]);
+  const bob = client([cluster.endpoint('n1'), cluster.endpoint('n3')]);
+  const watcher = await alice.watch().prefix('restart/').create();
+  const seen: number[] = [];
+  watcher.on('put', (kv) => seen.push(Number(kv.value.toString())));
+  for (let i = 0; i < 10; i++) await bob.put('restart/boston').value(String(i));
+  await eventually('the first ten events', async () => (seen.length >= 10 ? true : undefined));
+  await cluster.stopMember(watched.name, 'SIGKILL');
+  for (let i = 10; i < 20; i++) await bob.put('restart/boston').value(String(i));
+  await cluster.restartMember(watched.name);
+  for (let i = 20; i < 30; i++) await bob.put('restart/boston').value(String(i));
+  await eventually('all thirty events', async () => (seen.length >= 30 ? true : undefined), 30_000);
+  assert.deepEqual(seen, Array.from({ length: 30 }, (_, i) => i), 'every write seen once, in order, across the restart');
   await watcher.cancel();
 });
 

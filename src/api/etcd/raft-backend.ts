@@ -117,7 +117,10 @@ export class RaftBackend implements EtcdBackend {
   async range(request: RangeRequest, options: ReadOptions): Promise<Answer<RangeResponse>> {
     const refusal = checkKvCommand({ type: 'range', request }, this.node.machine.kv.limits);
     if (refusal !== null) throw refusal;
-    const result = await this.read<ReturnType<CoreNode['machine']['kv']['range']>>(options, (machine) => machine.kv.range(request));
+    // A serializable read at a revision this member has not applied yet may only be lagging (the revision came from
+    // another member, as STM clients do): it waits for ReadIndex like a linearizable one, then is truly in the future or not.
+    const lagging = options.serializable && (request.revision ?? 0) > this.node.machine.kv.revision;
+    const result = await this.read<ReturnType<CoreNode['machine']['kv']['range']>>(lagging ? { serializable: false } : options, (machine) => machine.kv.range(request));
     if (!result.ok) throw result.error;
     return this.answer(result.value, result.value.revision);
   }
