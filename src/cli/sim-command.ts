@@ -1,12 +1,14 @@
-// `trellis sim`: the Raft swarm. Many seeds, each a cluster under random
-// faults, every one checked for Raft's safety properties and for a
-// linearizable client history. A failing seed's trace goes to
-// sim-traces/seed-N.trace, and the summary prints the command that replays it.
+// `trellis sim`: the swarm. Many seeds, each a cluster under random faults,
+// every one checked for Raft's safety properties and for a linearizable
+// client history: of the consistent core's key-value store (--store kv, the
+// default: revisions, watches, leases and member hashes checked too), or of
+// the Raft swarm's registers (--store registers). A failing seed's trace goes
+// to sim-traces/seed-N.trace, and the summary prints the command that replays it.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { PlantedBugs } from '../consensus/options.js';
-import { runSwarm, swarmFaultKinds, type SwarmFaultKind } from '../sim/swarm/index.js';
+import { runSwarm, swarmFaultKinds, swarmStores, type SwarmFaultKind, type SwarmStore, type SwarmSummary } from '../sim/swarm/index.js';
 import { parsePositiveInteger, parseSeedRange } from './parse.js';
 import { Progress } from './progress.js';
 
@@ -26,13 +28,15 @@ interface SimFlags {
   snapshotEntries?: number;
   clients?: number;
   staleReads?: boolean;
+  store: SwarmStore;
   traceDir: string;
 }
 
 export function registerSimCommand(program: Command): void {
   program
     .command('sim')
-    .description('run the Raft swarm in the deterministic simulator: seeded faults, safety and linearizability checked')
+    .description('run the swarm in the deterministic simulator: seeded faults, safety and linearizability checked')
+    .option('--store <store>', `what the cluster replicates: ${swarmStores.join(' or ')}`, parseStore, 'kv')
     .option('--seed <n>', 'run one seed', parseSeedRange)
     .option('--seeds <a..b>', 'run a range of seeds (default 1..100)', parseSeedRange)
     .option('--nodes <n>', 'cluster size: 3 or 5', parseNodes, 5)
@@ -45,7 +49,7 @@ export function registerSimCommand(program: Command): void {
     .option('--max-entries-per-append <n>', 'entries per append message', parsePositiveInteger)
     .option('--snapshot-entries <n>', 'entries applied between snapshots', parsePositiveInteger)
     .option('--clients <n>', 'concurrent clients', parsePositiveInteger)
-    .option('--stale-reads', 'serve reads from any member without ReadIndex (a planted bug: the history check must catch it)')
+    .option('--stale-reads', 'serve linearizable reads from any member without ReadIndex (a planted bug: the history check must catch it)')
     .option('--trace-dir <dir>', 'where failing seeds\' traces go', 'sim-traces')
     .action(async (flags: SimFlags) => {
       const range = flags.seed ?? flags.seeds ?? { first: 1, last: 100 };
@@ -67,6 +71,7 @@ export function registerSimCommand(program: Command): void {
         snapshotEntries: flags.snapshotEntries,
         clients: flags.clients,
         staleReads: flags.staleReads,
+        store: flags.store,
         onProgress: (result, done) => {
           if (result.violations.length > 0) failed++;
           progress.update(done, `seed ${result.seed}, ${failed} failing`);
@@ -85,15 +90,30 @@ export function registerSimCommand(program: Command): void {
       const simulatedSeconds = summary.simulatedMs / 1000;
       const faults = Object.entries(summary.faultsByKind).sort(([a], [b]) => a.localeCompare(b)).map(([kind, n]) => `${kind} ${n}`).join(', ');
       console.log('');
-      console.log(`seeds              ${summary.seeds} (${range.first}..${range.first + summary.seeds - 1}), ${flags.nodes} nodes`);
+      console.log(`seeds              ${summary.seeds} (${range.first}..${range.first + summary.seeds - 1}), ${flags.nodes} nodes, ${flags.store === 'kv' ? 'key-value store' : 'registers'}`);
       console.log(`simulated time     ${simulatedSeconds.toFixed(0)} s in ${wallSeconds.toFixed(1)} s wall (${(simulatedSeconds / wallSeconds).toFixed(0)} simulated s per wall s)`);
       console.log(`operations         ${summary.operations} (${summary.acknowledgedWrites} acknowledged writes)`);
+      printKvFigures(summary);
       console.log(`elections          ${summary.elections}`);
       console.log(`snapshots          ${summary.snapshotsTaken} taken, ${summary.snapshotsInstalled} installed from a leader`);
       console.log(`faults injected    ${faults || 'none'}`);
       console.log(`violations         ${summary.failures.length === 0 ? 'none' : `${summary.failures.length} seed(s): ${summary.failures.map((f) => f.seed).join(', ')}`}`);
       if (summary.failures.length > 0) process.exitCode = 1;
     });
+}
+
+function printKvFigures(summary: SwarmSummary): void {
+  const kv = summary.kv;
+  if (kv === undefined) return;
+  const undecided = kv.historiesUndecided === 0 ? '' : `, ${kv.historiesUndecided} undecided (step budget spent)`;
+  console.log(`checked            ${kv.operationsChecked} operations for linearizability${undecided}, ${kv.serializableReads} serializable reads, ${kv.revisions} revisions`);
+  console.log(`watches            ${kv.watchEvents} events received, ${kv.watchMoves} moves to another member`);
+  console.log(`leases             ${kv.leasesGranted} granted, ${kv.keepAlivesAcknowledged} keep-alives, ${kv.leaseExpiriesChecked} expiries checked against the leader's clock`);
+}
+
+function parseStore(text: string): SwarmStore {
+  if (!(swarmStores as readonly string[]).includes(text)) throw new InvalidArgumentError(`unknown store "${text}"; known: ${swarmStores.join(', ')}`);
+  return text as SwarmStore;
 }
 
 function parseNodes(text: string): number {

@@ -33,6 +33,8 @@ export interface CoreClusterOptions {
   readonly observer?: RaftNodeObserver;
   readonly leaseExtendOnPromoteMs?: number;
   readonly unsafeStaleReads?: boolean;
+  /** Told of each process once it has started, before it handles its first timer (the swarm instruments its Lessor). */
+  readonly onNodeStarted?: (id: NodeId, node: CoreNode) => void;
 }
 
 export const coreDirectory = 'core';
@@ -97,6 +99,11 @@ export class CoreCluster {
     return leader;
   }
 
+  /** Whether the machine is up but its process failed to boot (it holds null until crashed and restarted). */
+  bootFailed(id: string): boolean {
+    return this.world.status(id) !== 'crashed' && this.world.process<CoreNode | null>(id) === null;
+  }
+
   /** Runs a client's call against one member, as a request over the network would reach its process. */
   call<T>(member: string, done: Completion<T>, run: (node: CoreNode) => void): void {
     const machine = this.world.node(member);
@@ -130,7 +137,7 @@ export class CoreCluster {
     };
     try {
       const storage = await RaftStorage.open(env.disk, coreDirectory, { logger: env.logger, wallClock: env.clock, ...this.options.storageOptions });
-      return await CoreNode.start({
+      const node = await CoreNode.start({
         id: env.nodeId,
         clock: env.clock,
         timers: env.timers,
@@ -149,6 +156,8 @@ export class CoreCluster {
         ...(this.options.unsafeStaleReads === undefined ? {} : { unsafeStaleReads: this.options.unsafeStaleReads }),
         observer,
       });
+      this.options.onNodeStarted?.(env.nodeId, node);
+      return node;
     } catch (error) {
       this.bootFailures.push({ node: env.nodeId, error });
       env.logger.error({ error }, 'boot failed');

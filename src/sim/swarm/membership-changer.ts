@@ -7,7 +7,18 @@
 import { nodeId, type NodeId } from '../../ids.js';
 import type { Random } from '../../runtime/random.js';
 import { isMember } from '../../consensus/config.js';
-import type { RaftCluster } from './raft-cluster.js';
+import type { ClusterConfig, ConfigChange } from '../../consensus/types.js';
+import type { Completion } from '../../server/client-errors.js';
+import type { World } from '../world.js';
+
+/** What the changer needs of a cluster: RaftCluster is one; the consistent core's swarm adapts CoreCluster. */
+export interface MembershipTarget {
+  readonly world: World;
+  leader(): NodeId | null;
+  node(id: string): { status(): { readonly config: ClusterConfig } } | undefined;
+  addMachine(name: string): NodeId;
+  changeMembership(member: string, change: ConfigChange, timeoutMs: number, done: Completion<void>): void;
+}
 
 export const membershipIntervalMs = 4_000;
 export const membershipTimeoutMs = 3_000;
@@ -18,7 +29,7 @@ export class MembershipChanger {
   private readonly removing = new Set<NodeId>();
 
   constructor(
-    private readonly cluster: RaftCluster,
+    private readonly cluster: MembershipTarget,
     private readonly random: Random,
     private readonly initial: readonly string[],
     private readonly spares: readonly string[],

@@ -17,7 +17,7 @@ import { type FaultKind, type ScheduledFault, describeFault, faultKinds, generat
 import { MembershipChanger } from './membership-changer.js';
 import { RaftCluster } from './raft-cluster.js';
 import type { SafetyViolation } from './safety-monitor.js';
-import { applySwarmFault, healEverything, schedulePowerLosses, scheduleSlowLinks, superviseNodes } from './supervisor.js';
+import { type SupervisedCluster, applySwarmFault, healEverything, schedulePowerLosses, scheduleSlowLinks, superviseNodes } from './supervisor.js';
 import { Workload, defaultWorkloadOptions } from './workload.js';
 
 export const planetNames = ['jupiter', 'saturn', 'neptune', 'mars', 'venus', 'uranus', 'mercury', 'pluto', 'earth', 'ceres'] as const;
@@ -26,6 +26,8 @@ export const planetNames = ['jupiter', 'saturn', 'neptune', 'mars', 'venus', 'ur
 export type SwarmFaultKind = FaultKind | 'membership' | 'power-loss' | 'slow-link';
 export const swarmFaultKinds: readonly SwarmFaultKind[] = [...faultKinds, 'membership', 'power-loss', 'slow-link'];
 const swarmOnlyKinds: readonly SwarmFaultKind[] = ['membership', 'power-loss', 'slow-link'];
+/** Faults start after the first simulated second, once a leader is elected. */
+export const windowStartMs = 1_000;
 
 export interface SeedOptions {
   readonly seed: number;
@@ -53,6 +55,26 @@ export interface SeedOptions {
   readonly maxEntriesPerAppend?: number;
   /** How long each fdatasync takes on every simulated disk; longer widens the window in which a crash loses unsynced writes. */
   readonly datasyncLatencyMs?: number;
+  /** What the cluster replicates: the Raft swarm's registers (the default here), or the consistent core's key-value store. */
+  readonly store?: SwarmStore;
+}
+
+export type SwarmStore = 'registers' | 'kv';
+export const swarmStores: readonly SwarmStore[] = ['registers', 'kv'];
+
+/** What a seed of the key-value store adds to the figures. */
+export interface KvSeedFigures {
+  /** Operations in the history the linearizability checker was given (client operations and lease revocations). */
+  readonly operationsChecked: number;
+  readonly serializableReads: number;
+  readonly revisions: number;
+  readonly watchEvents: number;
+  readonly watchMoves: number;
+  readonly leasesGranted: number;
+  readonly keepAlivesAcknowledged: number;
+  readonly leaseExpiriesChecked: number;
+  /** 1 when the checker ran out of steps before a verdict. */
+  readonly historiesUndecided: number;
 }
 
 export interface SeedResult {
@@ -69,6 +91,7 @@ export interface SeedResult {
   readonly trace: readonly string[];
   readonly traceDigest: string;
   readonly replayCommand: string;
+  readonly kv?: KvSeedFigures;
 }
 
 export function replayCommand(options: SeedOptions): string {
@@ -84,6 +107,7 @@ export function replayCommand(options: SeedOptions): string {
   if (options.snapshotEntries !== undefined) parts.push(`--snapshot-entries ${options.snapshotEntries}`);
   if (options.clients !== undefined) parts.push(`--clients ${options.clients}`);
   if (options.staleReads === true) parts.push('--stale-reads');
+  parts.push(`--store ${options.store ?? 'registers'}`);
   return parts.join(' ');
 }
 
@@ -103,37 +127,8 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
   const retired = new Set<string>();
   const members = new Set<NodeId>(initial.map(nodeId));
 
-  const faultPlanKinds = options.faults.filter((kind): kind is FaultKind => !swarmOnlyKinds.includes(kind));
-  const windowStartMs = 1_000;
-  const plan: ScheduledFault[] = faultPlanKinds.length === 0 ? [] : generateFaultSchedule({
-    random: world.forkRandom('faults'),
-    nodes: initial,
-    startMs: windowStartMs,
-    endMs: options.simulatedMs,
-    faults: faultPlanKinds,
-    meanIntervalMs: options.meanFaultIntervalMs ?? 1_500,
-    allowMajorityDown: options.allowMajorityDown,
-  });
   const faultsByKind: Record<string, number> = {};
-  for (const { atMs, action } of plan) {
-    world.at(atMs, describeFault(action), () => {
-      if (applySwarmFault(cluster, action, retired)) faultsByKind[action.kind] = (faultsByKind[action.kind] ?? 0) + 1;
-    });
-  }
-  superviseNodes(cluster, retired);
-  if (options.faults.includes('power-loss')) {
-    // Alone it is drawn as often as the other faults; in a mix, rarely, since it takes the whole cluster down.
-    const meanIntervalMs = faultPlanKinds.length === 0 ? (options.meanFaultIntervalMs ?? 1_500) : 15_000;
-    schedulePowerLosses(cluster, world.forkRandom('faults'), { startMs: windowStartMs, endMs: options.simulatedMs, meanIntervalMs }, retired, () => {
-      faultsByKind['power-loss'] = (faultsByKind['power-loss'] ?? 0) + 1;
-    });
-  }
-  if (options.faults.includes('slow-link')) {
-    const meanIntervalMs = faultPlanKinds.length === 0 ? (options.meanFaultIntervalMs ?? 1_500) : 10_000;
-    scheduleSlowLinks(cluster, world.forkRandom('faults'), { startMs: windowStartMs, endMs: options.simulatedMs, meanIntervalMs }, retired, () => {
-      faultsByKind['slow-link'] = (faultsByKind['slow-link'] ?? 0) + 1;
-    });
-  }
+  scheduleSwarmFaults(cluster, options, initial, retired, faultsByKind);
 
   const workload = new Workload(
     {
@@ -231,6 +226,52 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
   };
 }
 
+/**
+ * Plans the seed's faults and schedules them on the cluster, with the
+ * supervisor that restarts stopped nodes, power losses and slow links;
+ * counts what was injected into faultsByKind. Membership changes are the
+ * caller's, since they depend on the cluster's API.
+ */
+export function scheduleSwarmFaults(
+  cluster: SupervisedCluster,
+  options: Pick<SeedOptions, 'faults' | 'simulatedMs' | 'meanFaultIntervalMs' | 'allowMajorityDown'> & { readonly maxDriftPpm?: number },
+  initial: readonly string[],
+  retired: ReadonlySet<string>,
+  faultsByKind: Record<string, number>,
+): void {
+  const world = cluster.world;
+  const faultPlanKinds = options.faults.filter((kind): kind is FaultKind => !swarmOnlyKinds.includes(kind));
+  const plan: ScheduledFault[] = faultPlanKinds.length === 0 ? [] : generateFaultSchedule({
+    random: world.forkRandom('faults'),
+    nodes: initial,
+    startMs: windowStartMs,
+    endMs: options.simulatedMs,
+    faults: faultPlanKinds,
+    meanIntervalMs: options.meanFaultIntervalMs ?? 1_500,
+    allowMajorityDown: options.allowMajorityDown,
+    ...(options.maxDriftPpm === undefined ? {} : { maxDriftPpm: options.maxDriftPpm }),
+  });
+  for (const { atMs, action } of plan) {
+    world.at(atMs, describeFault(action), () => {
+      if (applySwarmFault(cluster, action, retired)) faultsByKind[action.kind] = (faultsByKind[action.kind] ?? 0) + 1;
+    });
+  }
+  superviseNodes(cluster, retired);
+  if (options.faults.includes('power-loss')) {
+    // Alone it is drawn as often as the other faults; in a mix, rarely, since it takes the whole cluster down.
+    const meanIntervalMs = faultPlanKinds.length === 0 ? (options.meanFaultIntervalMs ?? 1_500) : 15_000;
+    schedulePowerLosses(cluster, world.forkRandom('faults'), { startMs: windowStartMs, endMs: options.simulatedMs, meanIntervalMs }, retired, () => {
+      faultsByKind['power-loss'] = (faultsByKind['power-loss'] ?? 0) + 1;
+    });
+  }
+  if (options.faults.includes('slow-link')) {
+    const meanIntervalMs = faultPlanKinds.length === 0 ? (options.meanFaultIntervalMs ?? 1_500) : 10_000;
+    scheduleSlowLinks(cluster, world.forkRandom('faults'), { startMs: windowStartMs, endMs: options.simulatedMs, meanIntervalMs }, retired, () => {
+      faultsByKind['slow-link'] = (faultsByKind['slow-link'] ?? 0) + 1;
+    });
+  }
+}
+
 /** Every member in the leader's config runs and has applied everything the leader committed. */
 function converged(cluster: RaftCluster): boolean {
   const leader = cluster.leader();
@@ -271,13 +312,13 @@ function describeProgress(cluster: RaftCluster, members: ReadonlySet<NodeId>, pe
 }
 
 /** Disk faults are injected on purpose: a node that fail-stops on one did the right thing. */
-function isExpectedFailure(error: unknown): boolean {
+export function isExpectedFailure(error: unknown): boolean {
   if (error instanceof InvariantViolation) return false;
   if (error instanceof DiskError || error instanceof LogFailedError) return true;
   return error instanceof Error && error.cause !== undefined && isExpectedFailure(error.cause);
 }
 
-function describeError(error: unknown): string {
+export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause === undefined ? '' : ` (cause: ${describeError(error.cause)})`;
   return `${error.name}: ${error.message}${cause}`;

@@ -6,7 +6,8 @@
 
 import { assert } from '../../assert.js';
 import type { PlantedBugs } from '../../consensus/options.js';
-import { type SeedOptions, type SeedResult, type SwarmFaultKind, replayCommand, runSeed, swarmFaultKinds } from './run-seed.js';
+import { runCoreSeed } from './core-run-seed.js';
+import { type KvSeedFigures, type SeedOptions, type SeedResult, type SwarmFaultKind, type SwarmStore, replayCommand, runSeed, swarmFaultKinds } from './run-seed.js';
 import type { SafetyViolation } from './safety-monitor.js';
 
 export interface SwarmOptions {
@@ -25,6 +26,8 @@ export interface SwarmOptions {
   readonly snapshotEntries?: number;
   /** Serve reads without ReadIndex, on purpose (see SeedOptions.staleReads). */
   readonly staleReads?: boolean;
+  /** What the cluster replicates: registers (the default) or the consistent core's key-value store. */
+  readonly store?: SwarmStore;
   /** Stop at the first failing seed (the planted-bug tests want that). */
   readonly stopAtFirstFailure?: boolean;
   /** Re-run failing seeds with tracing on and include the trace (default true). */
@@ -50,6 +53,8 @@ export interface SwarmSummary {
   readonly snapshotsInstalled: number;
   readonly faultsByKind: Readonly<Record<string, number>>;
   readonly failures: readonly SeedFailure[];
+  /** Totals of the key-value store's figures, when the swarm ran it. */
+  readonly kv?: KvSeedFigures;
 }
 
 export const defaultSwarmSimulatedMs = 60_000;
@@ -63,6 +68,8 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmSummary> {
   const totals = { simulatedMs: 0, operations: 0, acknowledgedWrites: 0, elections: 0, snapshotsTaken: 0, snapshotsInstalled: 0 };
   const faultsByKind: Record<string, number> = {};
   const failures: SeedFailure[] = [];
+  const run = options.store === 'kv' ? runCoreSeed : runSeed;
+  let kv: Record<keyof KvSeedFigures, number> | undefined;
   let done = 0;
   for (const seed of seeds) {
     const seedOptions: SeedOptions = {
@@ -78,10 +85,11 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmSummary> {
       maxEntriesPerAppend: options.maxEntriesPerAppend,
       snapshotEntries: options.snapshotEntries,
       staleReads: options.staleReads,
+      ...(options.store === undefined ? {} : { store: options.store }),
     };
-    let result = await runSeed(seedOptions);
+    let result = await run(seedOptions);
     if (result.violations.length > 0 && options.traceFailures !== false) {
-      const traced = await runSeed({ ...seedOptions, trace: true });
+      const traced = await run({ ...seedOptions, trace: true });
       // One seed is one run: the traced replay must find what the untraced run found.
       assert(traced.violations.length > 0, `seed ${seed} failed untraced but passed traced: the run is not deterministic (${replayCommand(seedOptions)})`);
       result = traced;
@@ -94,11 +102,15 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmSummary> {
     totals.snapshotsTaken += result.snapshotsTaken;
     totals.snapshotsInstalled += result.snapshotsInstalled;
     for (const [kind, count] of Object.entries(result.faultsByKind)) faultsByKind[kind] = (faultsByKind[kind] ?? 0) + count;
+    if (result.kv !== undefined) {
+      const totals = (kv ??= Object.fromEntries(Object.keys(result.kv).map((name) => [name, 0])) as Record<keyof KvSeedFigures, number>);
+      for (const [name, value] of Object.entries(result.kv) as [keyof KvSeedFigures, number][]) totals[name] += value;
+    }
     if (result.violations.length > 0) {
       failures.push({ seed, violations: result.violations, replayCommand: result.replayCommand, trace: result.trace });
     }
     options.onProgress?.(result, done, seeds.length);
     if (failures.length > 0 && options.stopAtFirstFailure === true) break;
   }
-  return { seeds: done, ...totals, faultsByKind, failures };
+  return { seeds: done, ...totals, faultsByKind, failures, ...(kv === undefined ? {} : { kv }) };
 }

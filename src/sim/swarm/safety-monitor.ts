@@ -17,7 +17,10 @@ import type { Entry, RestoredState } from '../../consensus/types.js';
 import type { PersistWork } from '../../server/raft-persistence.js';
 import type { RaftNodeObserver } from '../../server/raft-node.js';
 
-export type SafetyProperty = 'election-safety' | 'log-matching' | 'leader-completeness' | 'state-machine-safety' | 'durability' | 'liveness' | 'linearizability' | 'node-failure';
+export type SafetyProperty =
+  | 'election-safety' | 'log-matching' | 'leader-completeness' | 'state-machine-safety' | 'durability' | 'liveness' | 'linearizability' | 'node-failure'
+  // The consistent core's swarm adds the key-value store's promises.
+  | 'watch' | 'lease' | 'serializable-read' | 'kv-hash';
 
 export interface SafetyViolation {
   readonly property: SafetyProperty;

@@ -3,17 +3,27 @@
 // fail-stopped on a disk error or failed to boot, and at the end heal
 // everything so liveness can be demanded.
 
+import type { NodeId } from '../../ids.js';
 import type { Random } from '../../runtime/random.js';
 import { applyFault, type FaultAction } from '../fault-schedule.js';
 import { defaultLinkConfig } from '../links.js';
-import type { RaftCluster } from './raft-cluster.js';
+import type { World } from '../world.js';
+
+/** What the supervisor needs of a simulated cluster: RaftCluster and CoreCluster both are one. */
+export interface SupervisedCluster {
+  readonly world: World;
+  machines(): NodeId[];
+  leader(): NodeId | null;
+  node(id: string): { readonly isStopped: boolean } | undefined;
+  bootFailed(id: string): boolean;
+}
 
 /** How often the supervisor looks for stopped nodes, and how long a restart takes. */
 export const superviseIntervalMs = 500;
 export const restartDelayMs = 300;
 
 /** Applies a planned fault unless it targets a machine that is missing or retired; says whether it applied. */
-export function applySwarmFault(cluster: RaftCluster, action: FaultAction, retired: ReadonlySet<string>): boolean {
+export function applySwarmFault(cluster: SupervisedCluster, action: FaultAction, retired: ReadonlySet<string>): boolean {
   const world = cluster.world;
   const usable = (name: string): boolean => world.node(name) !== undefined && !retired.has(name);
   switch (action.kind) {
@@ -39,7 +49,7 @@ export function applySwarmFault(cluster: RaftCluster, action: FaultAction, retir
 }
 
 /** Restarts, like a process supervisor, any node that stopped itself or failed to boot. */
-export function superviseNodes(cluster: RaftCluster, retired: ReadonlySet<string>): void {
+export function superviseNodes(cluster: SupervisedCluster, retired: ReadonlySet<string>): void {
   const world = cluster.world;
   const check = (): void => {
     for (const id of cluster.machines()) {
@@ -57,7 +67,7 @@ export function superviseNodes(cluster: RaftCluster, retired: ReadonlySet<string
 }
 
 /** Ends every fault: links heal, disks and clocks behave, paused nodes resume and crashed ones restart. */
-export function healEverything(cluster: RaftCluster, retired: ReadonlySet<string>): void {
+export function healEverything(cluster: SupervisedCluster, retired: ReadonlySet<string>): void {
   const world = cluster.world;
   world.heal();
   world.setLinkBurst(null);
@@ -81,7 +91,7 @@ export function healEverything(cluster: RaftCluster, retired: ReadonlySet<string
  * its write was durable.
  */
 export function schedulePowerLosses(
-  cluster: RaftCluster,
+  cluster: SupervisedCluster,
   random: Random,
   window: { readonly startMs: number; readonly endMs: number; readonly meanIntervalMs: number },
   retired: ReadonlySet<string>,
@@ -115,7 +125,7 @@ export const slowLinkLatencyMs = { min: 500, max: 3_000 } as const;
  * leader's appends, stale by a term or more.
  */
 export function scheduleSlowLinks(
-  cluster: RaftCluster,
+  cluster: SupervisedCluster,
   random: Random,
   window: { readonly startMs: number; readonly endMs: number; readonly meanIntervalMs: number },
   retired: ReadonlySet<string>,
@@ -142,7 +152,7 @@ export function scheduleSlowLinks(
   }
 }
 
-function restoreLinks(cluster: RaftCluster, from: string): void {
+function restoreLinks(cluster: SupervisedCluster, from: string): void {
   for (const to of cluster.machines()) {
     if (to !== from) cluster.world.configureLink(from, to, { minLatencyMs: defaultLinkConfig.minLatencyMs, maxLatencyMs: defaultLinkConfig.maxLatencyMs });
   }
