@@ -74,8 +74,16 @@ export interface ProposeOptions {
   readonly requestId?: RequestId;
 }
 
+/** What a member counts as it runs, for /metrics. */
+export interface CoreNodeCounters {
+  /** Times this member saw a different leader (or itself become one). */
+  leaderChanges: number;
+  proposalsFailed: number;
+}
+
 export class CoreNode {
   readonly id: NodeId;
+  readonly counters: CoreNodeCounters;
   readonly raft: CoreRaftNode;
   readonly machine: CoreMachine;
   readonly lessor: Lessor;
@@ -92,8 +100,9 @@ export class CoreNode {
   private publishInFlight = false;
   private readonly removedListeners: (() => void)[] = [];
 
-  private constructor(private readonly options: CoreNodeOptions, raft: CoreRaftNode, machine: CoreMachine, peers: PeerRequests) {
+  private constructor(private readonly options: CoreNodeOptions, raft: CoreRaftNode, machine: CoreMachine, peers: PeerRequests, counters: CoreNodeCounters) {
     this.id = options.id;
+    this.counters = counters;
     this.raft = raft;
     this.machine = machine;
     this.peers = peers;
@@ -116,6 +125,17 @@ export class CoreNode {
   static async start(options: CoreNodeOptions): Promise<CoreNode> {
     const machine = new CoreMachine(options.machine);
     const peers = new PeerRequests({ transport: options.peerTransport, nowMs: () => options.clock.monotonicNowMs(), maxPendingRequests: 4096 });
+    const counters: CoreNodeCounters = { leaderChanges: 0, proposalsFailed: 0 };
+    let lastLeader: NodeId | null = null;
+    const user = options.observer;
+    const observer = {
+      ...user,
+      following: (node: NodeId, leader: NodeId, leaderTerm: Parameters<NonNullable<RaftNodeObserver['following']>>[2]) => {
+        if (leader !== lastLeader) counters.leaderChanges++;
+        lastLeader = leader;
+        user?.following?.(node, leader, leaderTerm);
+      },
+    };
     const contexts = new Map<NodeId, Uint8Array>();
     for (const [node, context] of options.bootstrapMembers ?? []) contexts.set(node, encodeMemberContext(context));
     const raft = await RaftNode.start<RaftMessage, CoreResult, CoreMachine>({
@@ -128,9 +148,9 @@ export class CoreNode {
       machine,
       createCore: (restored) => new RaftCore({ ...options.raft, id: options.id, random: options.random }, restored, options.bootstrap, contexts),
       limits: options.limits,
-      observer: options.observer,
+      observer,
     });
-    const node = new CoreNode(options, raft, machine, peers);
+    const node = new CoreNode(options, raft, machine, peers, counters);
     node.startPeriodicWork();
     return node;
   }
@@ -168,6 +188,7 @@ export class CoreNode {
     const id: RequestId = options.requestId ?? { session: this.sessionName, seq: this.nextSeq++ };
     const data = encodeCoreEntry({ requestId: id, proposedAtMs: this.options.clock.wallNowMs(), command });
     this.raft.proposeKeyed(requestKey(id), data, { timeoutMs: options.timeoutMs }, (outcome) => {
+      if (!outcome.ok) this.counters.proposalsFailed++;
       done(outcome.ok ? { ok: true, value: outcome.value.outcome } : outcome);
     });
   }

@@ -11,6 +11,7 @@ import type {
   DeleteRangeRequest, DeleteRangeResponse, PutRequest, PutResponse, RangeRequest, RangeResponse, TxnRequest, TxnResponse,
 } from '../../kv/types.js';
 import type { WatchRequest, WatchResponse } from '../../kv/watch-hub.js';
+import type { MetricFamily } from '../../server/metrics.js';
 
 export interface ResponseHeader {
   readonly clusterId: bigint;
@@ -134,6 +135,8 @@ export interface EtcdBackend {
   memberUpdate(id: bigint, peerUrls: readonly string[]): Promise<Answer<readonly Member[]>>;
   memberPromote(id: bigint): Promise<Answer<readonly Member[]>>;
 
+  /** Everything else this member measures, for /metrics (etcd's names where etcd has them). */
+  metricFamilies?(): readonly MetricFamily[];
   /** The header for answers that carry no state of their own (auth when disabled). */
   header(): ResponseHeader;
   /** The server tells the backend where clients reach it, once it is listening. */

@@ -5,6 +5,7 @@
 
 import type { EtcdBackend } from './backend.js';
 import { etcdApiVersion } from './etcd-version.js';
+import { renderPrometheus } from '../../server/metrics.js';
 
 export interface HttpAnswer {
   readonly status: number;
@@ -60,5 +61,5 @@ export async function metricsText(backend: EtcdBackend): Promise<string> {
   gauge('etcd_debugging_mvcc_current_revision', 'The current revision of store.', header.revision);
   gauge('etcd_server_proposals_committed_total', 'The total number of consensus proposals committed.', body.raftIndex);
   gauge('etcd_server_proposals_applied_total', 'The total number of consensus proposals applied.', body.raftAppliedIndex);
-  return lines.join('\n') + '\n';
+  return lines.join('\n') + '\n' + renderPrometheus(backend.metricFamilies?.() ?? []);
 }

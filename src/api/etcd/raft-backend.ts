@@ -17,6 +17,7 @@ import { ClientError, type Completion } from '../../server/client-errors.js';
 import { CoreError, type AlarmRecord, type CoreOutcome } from '../../server/core-machine.js';
 import type { CoreNode } from '../../server/core-node.js';
 import type { MemberRecord } from '../../server/member-table.js';
+import type { MetricFamily } from '../../server/metrics.js';
 import type {
   AlarmAction, AlarmMember, AlarmType, Answer, EtcdBackend, HashKv, LeaseGrant, LeaseTimeToLive, Member, MemberStatus,
   ReadOptions, ResponseHeader, SnapshotChunk, WatchSession,
@@ -35,6 +36,8 @@ export interface RaftBackendOptions {
   readonly requestTimeoutMs: number;
   readonly maxWatchesPerStream?: number;
   readonly snapshotChunkBytes?: number;
+  /** More numbers for /metrics from the process around the node (disk syncs, peer traffic, gRPC calls). */
+  readonly extraMetrics?: () => readonly MetricFamily[];
   /** What this member publishes as its client URLs (etcd's --advertise-client-urls); by default, where the server listens. */
   readonly advertiseClientUrls?: readonly string[];
 }
@@ -302,6 +305,25 @@ export class RaftBackend implements EtcdBackend {
   async memberPromote(id: bigint): Promise<Answer<readonly Member[]>> {
     await call<MemberRecord | null>((done) => this.node.changeMembers({ type: 'promote', id }, done));
     return this.answer(await this.membersCaughtUp());
+  }
+
+  metricFamilies(): readonly MetricFamily[] {
+    const status = this.node.status();
+    const gauge = (name: string, help: string, value: number): MetricFamily => ({ name, help, type: 'gauge', samples: [{ value }] });
+    const counter = (name: string, help: string, value: number): MetricFamily => ({ name, help, type: 'counter', samples: [{ value }] });
+    return [
+      gauge('etcd_server_term', 'The current Raft term of this member.', status.term),
+      counter('etcd_server_leader_changes_seen_total', 'The number of leader changes seen.', this.node.counters.leaderChanges),
+      counter('etcd_server_proposals_failed_total', 'The total number of failed proposals seen.', this.node.counters.proposalsFailed),
+      gauge('etcd_server_proposals_pending', 'The current number of pending proposals to commit.', status.pendingRequests),
+      gauge('trellis_raft_applied_index', 'The last log index applied to the state machine.', status.machineAppliedIndex),
+      gauge('trellis_raft_snapshot_index', 'The log index of the newest snapshot (the low-water mark).', status.snapshotIndex),
+      gauge('etcd_debugging_mvcc_keys_total', 'Total number of keys.', this.node.machine.kv.store.keyCount),
+      gauge('etcd_debugging_mvcc_watcher_total', 'Total number of watchers.', this.node.hub.watcherCount),
+      gauge('etcd_server_quota_backend_bytes', 'Current backend storage quota size in bytes.', this.node.machine.kv.limits.quotaBytes),
+      gauge('trellis_idempotent_sessions', 'Client sessions the Idempotent Receiver remembers.', this.node.machine.sessionCount),
+      ...(this.options.extraMetrics?.() ?? []),
+    ];
   }
 
   announceClientUrls(urls: readonly string[]): void {

@@ -17,6 +17,9 @@ import type { PeerTransport } from '../../net/peer-transport.js';
 import type { Logger } from '../logger.js';
 import { SeededRandom } from '../random.js';
 import { NodeDisk } from './node-disk.js';
+import { TimedDisk } from './timed-disk.js';
+import { processMetricFamilies } from './member-metrics.js';
+import type { Disk } from '../disk.js';
 import { SystemClock, SystemTimers } from './system-clock.js';
 import { TcpNetwork, createTcpPeerTransport, type PeerAddress } from './tcp-transport.js';
 import { openDataDirectory, readIdentity, type MemberIdentity } from './data-directory.js';
@@ -40,7 +43,7 @@ export function addressOf(url: string): PeerAddress {
 }
 
 export async function startMember(config: MemberConfig, logger: Logger): Promise<RunningMember> {
-  const disk = new NodeDisk({ root: config.dataDir });
+  const disk = new TimedDisk(new NodeDisk({ root: config.dataDir }));
   const initial = initialMembers(config);
   const network = new TcpNetwork();
   const clock = new SystemClock();
@@ -104,7 +107,10 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
   running = node;
 
   const requestTimeoutMs = 5_000 + 2 * config.electionTimeoutMs;
-  const backend = new RaftBackend({ node, clusterId: identity.clusterId, name: config.name, requestTimeoutMs, advertiseClientUrls: config.advertiseClientUrls });
+  const backend = new RaftBackend({
+    node, clusterId: identity.clusterId, name: config.name, requestTimeoutMs, advertiseClientUrls: config.advertiseClientUrls,
+    extraMetrics: () => processMetricFamilies(disk, transport.statistics()),
+  });
   const client = config.listenClientUrls[0]!;
   const metrics = config.listenMetricsUrls[0];
   const hostOfUrl = hostOf;
@@ -155,7 +161,7 @@ function hostOf(url: URL): string {
   return url.hostname.replace(/^\[|\]$/g, '');
 }
 
-async function readIdentityIfAny(disk: NodeDisk, dataDir: string): Promise<MemberIdentity | undefined> {
+async function readIdentityIfAny(disk: Disk, dataDir: string): Promise<MemberIdentity | undefined> {
   return (await disk.exists('member/identity')) ? readIdentity(disk, dataDir) : undefined;
 }
 
