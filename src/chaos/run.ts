@@ -11,7 +11,7 @@ import { Cluster, slotNames } from './cluster.js';
 import { networkFor, planFaults, type FaultKind } from './faults.js';
 import { readCommittedHistory, hashAllMembers, checkCompaction, lastSelectedRevision } from './final-phase.js';
 import { fiuControl, removeFile, setClockOffset } from './host-faults.js';
-import { HistoryRecorder } from './history.js';
+import { HistoryRecorder, type RecordedOp } from './history.js';
 import { perform, type KvWorkloadContext } from './kv-workload.js';
 import { runEpisode, type FaultRecord, type NemesisContext } from './nemesis.js';
 import { NetnsNetwork } from './netns-network.js';
@@ -50,6 +50,8 @@ export interface ChaosResult {
   readonly summary: RunSummary;
   /** summary.txt: the checks and the fault timeline in words. */
   readonly summaryText: string;
+  /** The requests the linearizability checker blamed (a run keeps no more of its history in memory). */
+  readonly blamedOps: readonly RecordedOp[];
 }
 
 export class SystemUnavailable extends Error {
@@ -170,7 +172,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const summaryText = writeRunDirectory(runDir, record, verdict, summary, network.stats());
     log(`verdict: ${verdict.verdict}`);
     if (verdict.verdict === 'pass' && options.keepData !== true) rmSync(join(runDir, 'data'), { recursive: true, force: true });
-    return { runDir, verdict, summary, summaryText };
+    const blamed = new Set(verdict.blamedOpIds);
+    return { runDir, verdict, summary, summaryText, blamedOps: recorder.ops.filter((op) => blamed.has(op.id)) };
   } catch (error) {
     log(`harness error: ${(error as Error).stack ?? String(error)}`);
     throw error;
