@@ -8,6 +8,7 @@
 
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
+import { registerCleanup } from './cleanup.js';
 import type { LinkRule } from './peer-proxy.js';
 import type { ClusterNetwork, SlotAddresses } from './network.js';
 
@@ -63,6 +64,7 @@ export class NetnsNetwork implements ClusterNetwork {
   private readonly tag: string;
   private cuts: string[] = [];
   private closed = false;
+  private unregister: () => void = () => {};
 
   private constructor(private readonly slots: readonly string[], private readonly subnet: string) {
     this.tag = `${(networkCounter++).toString(36)}${Math.floor(Math.random() * 36 ** 2).toString(36)}`;
@@ -78,6 +80,7 @@ export class NetnsNetwork implements ClusterNetwork {
     if (reason !== undefined) throw new Error(`cannot build the netns network: ${reason}`);
     removeStaleNamespaces();
     const network = new NetnsNetwork(slots, pickSubnet());
+    network.unregister = registerCleanup(() => network.removeSync());
     try {
       await network.build();
     } catch (error) {
@@ -150,6 +153,7 @@ export class NetnsNetwork implements ClusterNetwork {
   removeSync(): void {
     if (this.closed) return;
     this.closed = true;
+    this.unregister();
     for (const ns of this.namespaces.values()) spawnSync('ip', ['netns', 'del', ns]);
     spawnSync('ip', ['link', 'del', this.bridge]);
   }

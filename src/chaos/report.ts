@@ -107,6 +107,9 @@ export function describeFault(fault: FaultRecord): string {
   return `#${fault.index} ${fault.kind} at ${fault.startMs.toFixed(0)} on ${fault.targets.join(',') || '-'}: ${fault.detail};${heal}${recovered}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
 }
 
+/** What verdict.json keeps of the record beyond the files of its own. */
+export type RunFacts = Pick<RunRecord, 'initialRevision' | 'finalRevision' | 'finalRecovery' | 'hashes' | 'compaction' | 'watchersBehind' | 'committedError'>;
+
 const jsonl = (items: readonly unknown[]): string => items.map((item) => JSON.stringify(item)).join('\n') + (items.length > 0 ? '\n' : '');
 
 /** Writes the run's files; returns the human summary. */
@@ -116,7 +119,16 @@ export function writeRunDirectory(runDir: string, record: RunRecord, verdict: Ve
   writeFileSync(join(runDir, 'committed.jsonl'), jsonl(record.committed ?? []));
   writeFileSync(join(runDir, 'leases.json'), JSON.stringify(record.leases, null, 1));
   writeFileSync(join(runDir, 'watches.json'), JSON.stringify(record.watchers));
-  writeFileSync(join(runDir, 'verdict.json'), JSON.stringify({ ...verdict, summary, hashes: record.hashes, compaction: record.compaction, finalRecovery: record.finalRecovery, network: networkStats }, null, 2));
+  const facts: RunFacts = {
+    initialRevision: record.initialRevision,
+    finalRevision: record.finalRevision,
+    finalRecovery: record.finalRecovery,
+    hashes: record.hashes,
+    compaction: record.compaction,
+    watchersBehind: record.watchersBehind,
+    committedError: record.committedError,
+  };
+  writeFileSync(join(runDir, 'verdict.json'), JSON.stringify({ ...verdict, summary, facts, network: networkStats }, null, 2));
   const text = formatSummary(summary, verdict, record);
   writeFileSync(join(runDir, 'summary.txt'), text);
   writeFileSync(join(runDir, 'timeline.html'), renderTimeline(record, verdict, summary));

@@ -15,7 +15,24 @@ const left = 150;
 const rowHeight = 14;
 const faultLaneHeight = 18;
 
-const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** XML allows no control characters but tab and newlines, and keys like "\0" (all keys) have them. */
+export function isForbiddenInXml(code: number): boolean {
+  return code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d;
+}
+
+const escape = (text: string): string => {
+  let out = '';
+  for (const c of text) {
+    const code = c.charCodeAt(0);
+    if (c === '&') out += '&amp;';
+    else if (c === '<') out += '&lt;';
+    else if (c === '>') out += '&gt;';
+    else if (c === '"') out += '&quot;';
+    else if (isForbiddenInXml(code)) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += c;
+  }
+  return out;
+};
 
 function familyColor(kind: string): string {
   if (kind.startsWith('kill')) return '#d62728';
@@ -53,9 +70,9 @@ export function renderTimeline(record: RunRecord, verdict: Verdict, summary: Run
     const lane = (i % 2) * faultLaneHeight;
     const title = escape(describeFault(fault));
     parts.push(`<g><title>${title}</title><rect x="${x(fault.startMs)}" y="${top - 4}" width="${Math.max(2, x(end) - x(fault.startMs))}" height="${clients.length * rowHeight + 4}" fill="${color}" opacity="${fault.applicable ? 0.12 : 0.04}"/>`);
-    parts.push(`<rect x="${x(fault.startMs)}" y="${lane + 4}" width="${Math.max(2, x(end) - x(fault.startMs))}" height="${faultLaneHeight - 4}" fill="${color}" opacity="${fault.applicable ? 0.8 : 0.3}"/>`);
+    parts.push(`<rect x="${x(fault.startMs)}" y="${lane + 4}" width="${Math.max(2, x(end) - x(fault.startMs))}" height="${faultLaneHeight - 4}" fill="${color}" opacity="${fault.applicable ? 0.45 : 0.15}"/>`);
     if (fault.recoveredMs !== undefined && fault.healMs !== undefined) parts.push(`<rect x="${x(fault.healMs)}" y="${lane + 10}" width="${Math.max(1, x(fault.recoveredMs) - x(fault.healMs))}" height="4" fill="${color}" opacity="0.4"/>`);
-    parts.push(`<text x="${x(fault.startMs) + 2}" y="${lane + 16}" font-size="10" fill="#fff">${escape(`${fault.kind} ${fault.targets.join(',')}`)}</text></g>`);
+    parts.push(`<text x="${x(fault.startMs) + 2}" y="${lane + 15}" font-size="10" fill="#222">${escape(`${fault.kind} ${fault.targets.join(',')}`)}</text></g>`);
   });
   clients.forEach((client, i) => parts.push(`<text x="4" y="${top + i * rowHeight + 10}" font-size="11">${escape(client)}</text>`));
   const drawn = [...ops].sort((a, b) => Number(blamed.has(a.id)) - Number(blamed.has(b.id)));

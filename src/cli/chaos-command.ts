@@ -5,6 +5,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseFaultKinds, type FaultKind } from '../chaos/faults.js';
 import { runChaos, SystemUnavailable, type ChaosResult } from '../chaos/run.js';
+import { rejudgeRunDirectory } from '../chaos/run-directory.js';
 import { formatSoakTable, runSoak } from '../chaos/soak.js';
 import { systems } from '../chaos/system-spec.js';
 import { parsePositiveInteger } from './parse.js';
@@ -24,6 +25,7 @@ interface ChaosFlags {
   runs: number;
   electionMs: number;
   heartbeatMs: number;
+  judge?: string;
 }
 
 function parseNodes(text: string): 3 | 5 | 'both' {
@@ -62,7 +64,14 @@ export function registerChaosCommand(program: Command): void {
     .option('--runs <n>', 'runs in a soak', (t) => parsePositiveInteger(t), 10)
     .option('--election-ms <ms>', 'members\' election timeout', (t) => parsePositiveInteger(t), 1_000)
     .option('--heartbeat-ms <ms>', 'members\' heartbeat interval', (t) => parsePositiveInteger(t), 100)
+    .option('--judge <run-dir>', 'judge a recorded run directory again, without a cluster, and rewrite its verdict and timeline')
     .action(async (flags: ChaosFlags) => {
+      if (flags.judge !== undefined) {
+        const { verdict, summaryText } = rejudgeRunDirectory(flags.judge);
+        console.log(summaryText.trimEnd());
+        process.exitCode = verdict.verdict === 'pass' ? 0 : 1;
+        return;
+      }
       const log = flags.verbose === true ? (line: string) => process.stderr.write(line + '\n') : undefined;
       const common = {
         system: flags.system,
