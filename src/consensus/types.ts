@@ -85,7 +85,9 @@ export interface Outbound<M> {
  *    `hardState`, and wait until all of it is durable;
  * 3. send `messagesAfterPersist` (votes, append acknowledgements);
  * 4. restore the state machine from `snapshot` if any, then apply `committed`
- *    in order, then serve `readStates` once applied >= their index;
+ *    in order, then serve `readStates` once applied >= their index. When the
+ *    Ready holds no snapshot, this step may run before step 2 completes:
+ *    committed entries are durable on a majority already;
  * 5. call advance(ready). Until then takeReady() is not called again; step,
  *    tick and propose may be.
  */

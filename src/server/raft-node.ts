@@ -347,8 +347,13 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
     while (!this.persisting && !this.isStopped && this.core.hasReady()) {
       const ready = this.core.takeReady();
       for (const outbound of ready.messages) this.options.transport.send(outbound.to, outbound.message);
+      // Committed entries are durable on a majority already, so they apply (and their clients hear back) while this
+      // Ready's own writes are still on their way to the disk: one fsync per round trip, not two. A snapshot from the
+      // leader is the exception: it must be durable before the state machine jumps to it.
+      const appliedEarly = ready.snapshot === null;
+      if (appliedEarly) this.applyReady(ready);
       if (ready.snapshot === null && ready.entries.length === 0 && ready.hardState === null) {
-        this.finishReady(ready);
+        this.finishReady(ready, appliedEarly);
         continue;
       }
       this.persisting = true;
@@ -356,7 +361,7 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
         () => this.queue.offer('internal', () => {
           this.persisting = false;
           this.options.observer?.persisted?.(this.id, ready);
-          this.finishReady(ready);
+          this.finishReady(ready, appliedEarly);
         }),
         (error: unknown) => this.failStop('a disk write or sync failed', error),
       );
@@ -364,8 +369,15 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
     this.noteLeadership();
   }
 
-  private finishReady(ready: Ready<M>): void {
+  private finishReady(ready: Ready<M>, applied: boolean): void {
     for (const outbound of ready.messagesAfterPersist) this.options.transport.send(outbound.to, outbound.message);
+    if (!applied) this.applyReady(ready);
+    this.core.advance(ready);
+    this.maybeTakeSnapshot();
+  }
+
+  /** Restores the snapshot (if any), applies the committed entries and serves the reads that are now ready. */
+  private applyReady(ready: Ready<M>): void {
     if (ready.snapshot !== null && ready.snapshot.meta.index > this.appliedIndex) {
       const meta = ready.snapshot.meta;
       this.options.machine.restore(ready.snapshot.data);
@@ -379,8 +391,6 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
     for (const entry of ready.committed) this.apply(entry);
     for (const readState of ready.readStates) this.waiting.readIndexKnown(readState.requestId, readState.index, this.appliedIndex);
     this.waiting.appliedUpTo(this.appliedIndex);
-    this.core.advance(ready);
-    this.maybeTakeSnapshot();
   }
 
   private apply(entry: Entry): void {

@@ -43,13 +43,21 @@ export function others(leader: NodeId): NodeId[] {
   return planets.filter((planet) => planet !== leader).map(nodeId);
 }
 
-/** A leader has committed its whole log, and every given node has applied all of it. */
+/**
+ * A leader has committed its whole log, and every given node has applied all
+ * of it and holds it on disk (a node applies committed entries while its own
+ * write of them may still be in flight).
+ */
 export function settled(c: RaftCluster, nodes: readonly string[] = planets): boolean {
   const leader = c.leader();
   if (leader === null) return false;
   const status = c.node(leader)!.status();
   if (status.commitIndex !== status.lastIndex) return false;
-  return nodes.every((id) => c.node(id)?.status().machineAppliedIndex === status.commitIndex);
+  return nodes.every((id) => {
+    const node = c.node(id)?.status();
+    // The core's applied index moves only once the Ready that carried those entries is on disk.
+    return node !== undefined && node.machineAppliedIndex === status.commitIndex && node.appliedIndex === status.commitIndex;
+  });
 }
 
 /**
