@@ -9,6 +9,7 @@ import { etcdServices, type EtcdServiceName } from '../../api/etcd/proto.js';
 import { CliError, exitCodes } from './cli-error.js';
 import type { Endpoint } from './endpoints.js';
 import { formatGoDuration } from './go-format.js';
+import { withoutZeros } from './proto-json.js';
 
 /** A message as proto-loader gives it: 64-bit integers as decimal strings, bytes as Buffers, enums by name. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -44,6 +45,13 @@ function method(service: EtcdServiceName, name: string): Method {
   const found = loadMethods()[service][name];
   if (found === undefined) throw new Error(`etcd service ${service} has no method ${name}`);
   return found;
+}
+
+/** Requests leave with their zero fields out, as etcd's Go client sends them (see withoutZeros). */
+function requestSerializer(definition: Method): (request: Wire) => Buffer {
+  // proto-loader's method definitions name their request message; grpc-js's type leaves that out.
+  const typeName = `etcdserverpb.${(definition as unknown as { requestType: { type: { name: string } } }).requestType.type.name}`;
+  return (request) => definition.requestSerialize(withoutZeros(typeName, request));
 }
 
 export interface RequestOptions {
@@ -97,7 +105,7 @@ export class Connection {
     const definition = method(service, name);
     return new Promise<Wire>((resolve, reject) => {
       this.client.makeUnaryRequest(
-        definition.path, definition.requestSerialize, definition.responseDeserialize, request,
+        definition.path, requestSerializer(definition), definition.responseDeserialize, request,
         options.metadata ?? new Metadata(), { deadline: this.deadline(options) },
         (error, response) => (error !== null && error !== undefined ? reject(error) : resolve(response!)),
       );
@@ -106,14 +114,14 @@ export class Connection {
 
   serverStream(service: EtcdServiceName, name: string, request: Wire, options: RequestOptions = {}): ClientReadableStream<Wire> {
     const definition = method(service, name);
-    return this.client.makeServerStreamRequest(definition.path, definition.requestSerialize, definition.responseDeserialize, request, options.metadata ?? new Metadata(), {
+    return this.client.makeServerStreamRequest(definition.path, requestSerializer(definition), definition.responseDeserialize, request, options.metadata ?? new Metadata(), {
       deadline: this.deadline({ timeoutMs: null, ...options }),
     });
   }
 
   duplex(service: EtcdServiceName, name: string, options: RequestOptions = {}): ClientDuplexStream<Wire, Wire> {
     const definition = method(service, name);
-    return this.client.makeBidiStreamRequest(definition.path, definition.requestSerialize, definition.responseDeserialize, options.metadata ?? new Metadata(), {
+    return this.client.makeBidiStreamRequest(definition.path, requestSerializer(definition), definition.responseDeserialize, options.metadata ?? new Metadata(), {
       deadline: this.deadline({ timeoutMs: null, ...options }),
     });
   }

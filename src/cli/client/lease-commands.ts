@@ -7,6 +7,7 @@ import { CliError, exitCodes, isServiceError, requestFailed } from './cli-error.
 import type { ClientContext } from './client-context.js';
 import type { Connection, Wire } from './connection.js';
 import { leaseHex } from './go-format.js';
+import { Interruption } from './interruption.js';
 import { parseLeaseId } from './kv-requests.js';
 import { leaseFormats, showLease, showRevoke } from './lease-display.js';
 import { requireFormat } from './output.js';
@@ -85,12 +86,10 @@ export async function keepAlive(context: ClientContext, args: string[], flags: {
   }
   let stopped = false;
   let wake: () => void = () => {};
-  const interrupted = (): void => {
+  const interruption = new Interruption(() => {
     stopped = true;
     wake();
-  };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
+  });
   const sleep = (ms: number): Promise<void> =>
     new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
@@ -121,11 +120,10 @@ export async function keepAlive(context: ClientContext, args: string[], flags: {
       deadline = Date.now() + Number(ttl) * 1000;
       await sleep((Number(ttl) * 1000) / 3);
     }
-    if (stopped) return 130;
+    if (stopped) return exitCodes.interrupted;
     if (format === 'simple') context.sink.out(`lease ${leaseHex(id)} expired or revoked.\n`);
     return exitCodes.success;
   } finally {
-    process.off('SIGINT', interrupted);
-    process.off('SIGTERM', interrupted);
+    interruption.dispose();
   }
 }

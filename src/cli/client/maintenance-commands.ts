@@ -3,7 +3,7 @@
 import { CliError, describeRequestError, exitCodes, requestFailed } from './cli-error.js';
 import type { ClientContext } from './client-context.js';
 import { showAlarms, showMoveLeader } from './cluster-display.js';
-import type { Connection } from './connection.js';
+import type { Connection, Wire } from './connection.js';
 import { targetEndpoints, type EndpointFlags } from './endpoint-commands.js';
 import { parseMemberId } from './member-commands.js';
 import { requireFormat } from './output.js';
@@ -43,20 +43,31 @@ export async function moveLeader(context: ClientContext, args: string[]): Promis
   context.sink.out(showMoveLeader(format, leader.id, target, response));
 }
 
-const alarmActions = { list: 0, disarm: 2 } as const;
+const alarmGet = 0;
+const alarmDeactivate = 2;
 
-async function alarm(context: ClientContext, args: string[], action: keyof typeof alarmActions): Promise<void> {
-  if (args.length !== 0) throw new CliError(`alarm ${action} command accepts no arguments`, exitCodes.badArgs);
+export async function alarmList(context: ClientContext, args: string[]): Promise<void> {
+  if (args.length !== 0) throw new CliError('alarm list command accepts no arguments', exitCodes.badArgs);
   requireFormat(context.settings.format, ['simple', 'json', 'fields', 'protobuf']);
   const connection = await context.connection();
-  const response = await connection
-    .unary('Maintenance', 'Alarm', { action: alarmActions[action], memberID: '0', alarm: 0 })
-    .catch((error: unknown) => Promise.reject(requestFailed(error)));
+  const response = await connection.unary('Maintenance', 'Alarm', { action: alarmGet, memberID: '0', alarm: 0 }).catch((error: unknown) => Promise.reject(requestFailed(error)));
   context.sink.out(showAlarms(context.settings.format, response));
 }
 
-export const alarmList = (context: ClientContext, args: string[]): Promise<void> => alarm(context, args, 'list');
-export const alarmDisarm = (context: ClientContext, args: string[]): Promise<void> => alarm(context, args, 'disarm');
+/** As etcd's client disarms all: list the alarms, deactivate each one, and answer with those deactivated (and no header). */
+export async function alarmDisarm(context: ClientContext, args: string[]): Promise<void> {
+  if (args.length !== 0) throw new CliError('alarm disarm command accepts no arguments', exitCodes.badArgs);
+  requireFormat(context.settings.format, ['simple', 'json', 'fields', 'protobuf']);
+  const connection = await context.connection();
+  const ask = (request: Wire): Promise<Wire> => connection.unary('Maintenance', 'Alarm', request).catch((error: unknown) => Promise.reject(requestFailed(error)));
+  const listed = await ask({ action: alarmGet, memberID: '0', alarm: 0 });
+  const disarmed: Wire[] = [];
+  for (const alarm of (listed['alarms'] ?? []) as Wire[]) {
+    const answer = await ask({ action: alarmDeactivate, memberID: alarm['memberID'], alarm: alarm['alarm'] });
+    disarmed.push(...((answer['alarms'] ?? []) as Wire[]));
+  }
+  context.sink.out(showAlarms(context.settings.format, { header: null, alarms: disarmed }));
+}
 
 export async function defrag(context: ClientContext, args: string[], flags: EndpointFlags): Promise<number> {
   if (args.length !== 0) throw new CliError('defrag command takes no arguments', exitCodes.badArgs);

@@ -129,14 +129,24 @@ export function goFieldName(protoName: string): string {
   return protoName.replace(/(^|_)([a-z])/g, (_, _sep: string, letter: string) => letter.toUpperCase());
 }
 
-/** The message with zero values removed, so protobufjs writes what gogoproto's Marshal writes (it skips zeros). */
+/** Oneof members of requests: Go encodes a set member even when its value is zero (version("boston") = "0"). */
+const requestOneofMembers: Record<string, readonly string[]> = {
+  'etcdserverpb.Compare': ['version', 'create_revision', 'mod_revision', 'value', 'lease'],
+};
+
+/**
+ * The message with zero values removed, so protobufjs writes what gogoproto's
+ * Marshal writes: proto3 leaves zero fields out. This matters beyond bytes on
+ * the wire: etcd reads a range_end that is present but empty as "to the end".
+ */
 export function withoutZeros(typeName: string, message: Wire): Wire {
   const out: Wire = {};
   const oneof = oneofs[typeName];
+  const alwaysKept = requestOneofMembers[typeName] ?? [];
   for (const field of messageDescriptor(typeName).field) {
     const value = message[field.name];
     if (oneof !== undefined && message[oneof.property] !== field.name) continue;
-    if (oneof === undefined && isZero(field, value, typeName)) continue;
+    if (oneof === undefined && !(alwaysKept.includes(field.name) && value !== undefined && value !== null) && isZero(field, value, typeName)) continue;
     if (value === null || value === undefined) continue;
     if (field.type !== 'TYPE_MESSAGE') out[field.name] = field.type === 'TYPE_ENUM' && field.label !== 'LABEL_REPEATED' ? enumNumber(typeName, field, value) : value;
     else {

@@ -10,6 +10,7 @@ import { CliError, exitCodes, requestFailed } from './cli-error.js';
 import type { ClientContext } from './client-context.js';
 import type { Wire } from './connection.js';
 import { goQuote } from './go-format.js';
+import { Interruption } from './interruption.js';
 import { eventTypeName, showWatch } from './kv-display.js';
 import { LineReader } from './line-reader.js';
 import { requireFormat } from './output.js';
@@ -93,9 +94,7 @@ export async function watch(context: ClientContext, args: string[], flags: Watch
       finish(exitCodes.error);
     },
   });
-  const interrupted = (): void => finish(130);
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
+  const interruption = new Interruption(() => finish(exitCodes.interrupted));
   let reader: LineReader | null = null;
   try {
     await stream.open();
@@ -106,10 +105,9 @@ export async function watch(context: ClientContext, args: string[], flags: Watch
     if (code === -1) throw new CliError('watch is canceled by the server', exitCodes.interrupted);
     return code;
   } finally {
-    process.off('SIGINT', interrupted);
-    process.off('SIGTERM', interrupted);
     stream.close();
     reader?.close();
+    interruption.dispose();
   }
 }
 

@@ -104,20 +104,29 @@ export class WatchStream {
   private receive(response: Wire): void {
     this.retryDelayMs = firstRetryDelayMs;
     const header: Wire = response['header'] ?? {};
+    // A progress notification for the whole stream (asked for with requestProgress): every watch gets it, as in etcd's client.
+    if (String(response['watch_id']) === '-1' && response['created'] !== true) {
+      for (const watcher of this.watchers) if (!watcher.canceled && watcher.watchId !== null) this.deliver(watcher, response);
+      return;
+    }
     const watcher = response['created'] === true ? this.awaitingCreate.shift() : this.watchers.find((w) => w.watchId === String(response['watch_id']) && !w.canceled);
     if (watcher === undefined) return;
-    const index = this.watchers.indexOf(watcher);
     if (response['created'] === true) {
       watcher.watchId = String(response['watch_id']);
       // From now: later events start after the revision the watch was created at.
       if (watcher.nextRevision === 0n) watcher.nextRevision = BigInt(header['revision'] ?? '0') + 1n;
       if (response['canceled'] !== true) return;
     }
+    this.deliver(watcher, response);
+  }
+
+  private deliver(watcher: Watcher, response: Wire): void {
+    const header: Wire = response['header'] ?? {};
     const events: Wire[] = response['events'] ?? [];
     if (events.length > 0) watcher.nextRevision = BigInt(events[events.length - 1]!['kv']?.['mod_revision'] ?? '0') + 1n;
     else if (response['canceled'] !== true && BigInt(header['revision'] ?? '0') >= watcher.nextRevision) watcher.nextRevision = BigInt(header['revision']) + 1n;
     if (response['canceled'] === true) watcher.canceled = true;
-    this.listener.response(index, response);
+    this.listener.response(this.watchers.indexOf(watcher), response);
   }
 
   private broken(error: unknown): void {
