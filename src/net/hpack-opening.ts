@@ -14,7 +14,7 @@
 import { HpackError } from './hpack-error.js';
 import { HpackDecoder, defaultHpackDecoderLimits } from './hpack-decoder.js';
 import {
-  FrameFlag, FrameType, clientPreface, concatBytes, encodeFrame, frameHeaderBytes, initialMaxFrameBytes, parseHeadersPayload, readFrameHeader,
+  FrameFlag, FrameType, clientPreface, concatBytes, encodeFrame, frameHeaderBytes, initialMaxFrameBytes, parseHeadersPayload, readFrameHeader, type FrameHeader,
 } from './hpack-frames.js';
 
 export type ProtocolGuess =
@@ -55,7 +55,15 @@ export interface OpeningLimits {
   readonly maxHeldBytes: number;
 }
 
-export const defaultOpeningLimits: OpeningLimits = { maxHeldBytes: 64 * 1024 };
+/** DATA a client may send before the server grants more (HTTP/2's initial connection window). */
+const initialConnectionWindowBytes = 65_535;
+
+/**
+ * A client that does not wait for the server's SETTINGS may send its first
+ * request whole before it acknowledges the front's: a full connection window
+ * of DATA, plus room for header blocks and control frames.
+ */
+export const defaultOpeningLimits: OpeningLimits = { maxHeldBytes: initialConnectionWindowBytes + 64 * 1024 };
 
 export interface OpeningProgress {
   /** Frames to write back to the client now (PING acknowledgements). */
@@ -87,9 +95,9 @@ export class Http2Opening {
     return this.settingsAcknowledged;
   }
 
-  /** What to hand to the server if no request comes: everything so far but the ACK. */
+  /** Everything received so far but the ACK and the PINGs answered, down to a frame cut short at the end. */
   replay(): Uint8Array {
-    return concatBytes(this.kept);
+    return concatBytes([...this.kept, this.pending]);
   }
 
   push(chunk: Uint8Array): OpeningProgress {
@@ -121,7 +129,7 @@ export class Http2Opening {
     return { replies, decided };
   }
 
-  private frame(frame: Uint8Array, header: ReturnType<typeof readFrameHeader>, replies: Uint8Array[]): void {
+  private frame(frame: Uint8Array, header: FrameHeader, replies: Uint8Array[]): void {
     const payload = frame.subarray(frameHeaderBytes);
     if (this.block !== null && (header.type !== FrameType.continuation || header.streamId !== this.block.streamId)) {
       throw new HpackError(`a frame of type ${header.type} interrupts the header block of stream ${this.block.streamId}`);

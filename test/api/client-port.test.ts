@@ -94,6 +94,20 @@ test('the etcd3 client and a plain grpc-js client are handed to grpc-js as their
   assert.equal(etcd.server.clientPortCounters.http2Rewritten, http2Rewritten);
 });
 
+test('a first request larger than the connection window gets through while the front holds the connection', async () => {
+  // grpc-js sends HEADERS and a whole window of DATA before it acknowledges the front's SETTINGS.
+  for (const [sizeBytes, outcome] of [[1_000_000, 'stored'], [1_600_000, 'etcdserver: request is too large']] as const) {
+    const bob = new Etcd3({ hosts: etcd.address });
+    try {
+      const result = await bob.put('london').value(Buffer.alloc(sizeBytes, 'w')).then(() => 'stored', (error: Error) => error.message);
+      assert.match(result, new RegExp(outcome));
+    } finally {
+      bob.close();
+    }
+  }
+  assert.equal((await etcd.backend.range({ key: Buffer.from('london') }, { serializable: true })).body.kvs[0]?.value.length, 1_000_000);
+});
+
 test('a node:http2 request with :authority http://127.0.0.1:PORT is answered, not reset with PROTOCOL_ERROR', async () => {
   const rewritten = etcd.server.clientPortCounters.http2Rewritten;
   const call = grpcCall(etcd.server.port, `http://127.0.0.1:${etcd.server.port}`, '/etcdserverpb.Maintenance/Status');

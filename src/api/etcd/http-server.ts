@@ -20,8 +20,8 @@ export interface HttpEndpoints {
 
 /** Requests that take longer than this are answered 503, so a stuck backend cannot pile up sockets. */
 const httpRequestTimeoutMs = 5_000;
-/** A connection with nothing to send or receive for this long is closed. */
-const httpIdleTimeoutMs = 5_000;
+/** A connection with nothing to send or receive for this long is closed (longer than any request may take). */
+const httpIdleTimeoutMs = 30_000;
 const maxHttpConnections = 256;
 /**
  * node:http enforces its header and request deadlines only on connections it

@@ -46,17 +46,21 @@ export class RewritingDuplex extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
-    this.rewriter.fromServer(chunk);
-    this.send(chunk, done);
+    this.send([chunk], done);
   }
 
   override _writev(chunks: { chunk: Buffer }[], done: (error?: Error | null) => void): void {
-    for (const { chunk } of chunks) this.rewriter.fromServer(chunk);
-    this.send(Buffer.concat(chunks.map(({ chunk }) => chunk)), done);
+    this.send(chunks.map(({ chunk }) => chunk), done);
   }
 
-  private send(bytes: Buffer, done: (error?: Error | null) => void): void {
-    if (this.socket.write(bytes)) done();
+  private send(chunks: Buffer[], done: (error?: Error | null) => void): void {
+    try {
+      for (const chunk of chunks) this.rewriter.fromServer(chunk);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    if (this.socket.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))) done();
     else this.socket.once('drain', () => done());
   }
 

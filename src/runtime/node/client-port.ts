@@ -25,7 +25,11 @@ export interface ClientPortLimits {
   readonly protocolGuessTimeoutMs: number;
   /** HTTP/2: from the preface to the first request (and the ACK of the front's SETTINGS). */
   readonly firstRequestTimeoutMs: number;
-  /** Connections the front holds before handing them over; more are refused until some are handed over. */
+  /**
+   * Connections the front holds before handing them over; more are refused
+   * until some are handed over. With opening.maxHeldBytes each, this bounds
+   * the front's memory (512 x 128 KiB = 64 MiB at most).
+   */
   readonly maxOpeningConnections: number;
   readonly opening: OpeningLimits;
   readonly rewriter: RewriterLimits;
@@ -34,7 +38,7 @@ export interface ClientPortLimits {
 export const defaultClientPortLimits: ClientPortLimits = {
   protocolGuessTimeoutMs: 10_000,
   firstRequestTimeoutMs: 10_000,
-  maxOpeningConnections: 1_024,
+  maxOpeningConnections: 512,
   opening: defaultOpeningLimits,
   rewriter: defaultRewriterLimits,
 };
