@@ -11,6 +11,7 @@ import { Interruption } from './interruption.js';
 import { parseLeaseId } from './kv-requests.js';
 import { leaseFormats, showLease, showRevoke } from './lease-display.js';
 import { requireFormat } from './output.js';
+import { retryableCodes } from './watch-stream.js';
 
 export async function grant(context: ClientContext, args: string[]): Promise<void> {
   if (args.length !== 1) throw new CliError('lease grant command needs TTL argument', exitCodes.badArgs);
@@ -70,6 +71,8 @@ function renewOnce(connection: Connection, id: bigint, timeoutMs: number): Promi
   });
 }
 
+const deadlineExceeded = 4;
+
 /** etcd's client gives the first renewal this long before calling the lease lost; later, one TTL. */
 const firstRenewalWindowMs = 5_000;
 const retryDelayMs = 500;
@@ -107,7 +110,7 @@ export async function keepAlive(context: ClientContext, args: string[], flags: {
         response = await renewOnce(connection, id, Math.max(1, Math.min(commandTimeoutMs, deadline - Date.now())));
       } catch (error) {
         if (stopped) break;
-        if (isServiceError(error) && error.code !== 14 && error.code !== 4) throw requestFailed(error, exitCodes.badConnection);
+        if (isServiceError(error) && !retryableCodes.has(error.code) && error.code !== deadlineExceeded) throw requestFailed(error, exitCodes.badConnection);
         // The member went away or is slow: renew through any member that answers, until the lease's time is up.
         if (Date.now() >= deadline) break;
         await sleep(retryDelayMs);

@@ -33,8 +33,13 @@ interface Watcher {
 /** Longest pause between attempts to get a broken watch stream back. */
 const maxRetryDelayMs = 5_000;
 const firstRetryDelayMs = 100;
-/** gRPC codes after which etcd's client re-creates the stream: UNAVAILABLE, and an end without status. */
-const retryableCodes = new Set([14]);
+/**
+ * gRPC codes after which the stream is re-created: UNAVAILABLE and INTERNAL,
+ * as etcd's client does, and CANCELLED when this side did not cancel (a
+ * grpc-js server shutting down cancels its streams where grpc-go's would
+ * report UNAVAILABLE).
+ */
+export const retryableCodes: ReadonlySet<number> = new Set([1, 13, 14]);
 
 export class WatchStream {
   private readonly watchers: Watcher[] = [];
