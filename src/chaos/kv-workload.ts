@@ -26,6 +26,12 @@ export interface KvWorkloadContext {
    * fault under way.
    */
   readonly serializableReadsAt: ReadonlySet<string>;
+  /**
+   * Members whose clients only read for now: a paused leader gets reads
+   * queued while it sleeps, which it must not answer from its own state
+   * when it wakes.
+   */
+  readonly readsOnlyAt: ReadonlySet<string>;
   readonly maxOpsPerClient: number;
   readonly thinkMs: number;
 }
@@ -90,8 +96,9 @@ export class KvClient {
   private nextInput(): MvccInput {
     const key = widgetKeys[this.random.nextInt(0, widgetKeys.length)]!;
     const value = `${this.id}.${++this.sequence}`;
-    // A client of a member under a stale-read demonstration only reads: writes there would just time out.
-    const roll = this.ctx.serializableReadsAt.has(this.host) ? 0.3 + this.random.nextFloat() * 0.35 : this.random.nextFloat();
+    // Reads only where the fault under way tests reads; writes there would just time out.
+    const readsOnly = this.ctx.serializableReadsAt.has(this.host) || this.ctx.readsOnlyAt.has(this.host);
+    const roll = readsOnly ? 0.3 + this.random.nextFloat() * 0.35 : this.random.nextFloat();
     if (roll < 0.3) return { kind: 'put', key, value };
     if (roll < 0.55) return { kind: 'range', key };
     if (roll < 0.65) return { kind: 'range', key: widgetPrefix, rangeEnd: prefixRangeEnd(widgetPrefix) };

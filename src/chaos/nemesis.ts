@@ -39,13 +39,15 @@ export interface NemesisContext {
   /** Writes until one is acknowledged; resolves with its acknowledgement time, or undefined past the bound. */
   readonly probe: (boundMs: number) => Promise<number | undefined>;
   /** Told the members a fault targets while it holds (and nothing after the heal). */
-  readonly targetsChanged?: (targets: readonly string[]) => void;
+  readonly targetsChanged?: (targets: readonly string[], kind: FaultKind) => void;
 }
 
 type Link = { from: string; to: string; rule: LinkRule };
 const cut: LinkRule = { kind: 'cut' };
 
 interface Injected {
+  /** When the fault took hold, if not when inject returned (a kill counts from its signal). */
+  readonly startedMs?: number;
   readonly targets: string[];
   readonly detail: string;
   readonly heal: () => Promise<void>;
@@ -64,13 +66,15 @@ export async function runEpisode(ctx: NemesisContext, planned: PlannedFault): Pr
   }
   const random = new SeededRandom(planned.seed);
   const injected = await inject(ctx, planned, random, record);
+  // Choosing targets (asking who leads) takes time: the fault starts when it is in place.
+  record.startMs = injected.startedMs ?? ctx.now();
   record.targets = injected.targets;
   record.detail = injected.detail;
   ctx.log(`fault #${planned.index} ${planned.kind} on ${injected.targets.join(', ') || 'the cluster'}: ${injected.detail}; holding ${planned.holdMs} ms`);
-  ctx.targetsChanged?.(injected.targets);
+  ctx.targetsChanged?.(injected.targets, planned.kind);
   await sleep(planned.holdMs);
   record.healMs = ctx.now();
-  ctx.targetsChanged?.([]);
+  ctx.targetsChanged?.([], planned.kind);
   await injected.heal();
   const recovered = await ctx.probe(ctx.recoveryBoundMs);
   if (recovered === undefined) record.failures.push(`no write was acknowledged within ${ctx.recoveryBoundMs} ms of the heal`);
@@ -125,8 +129,9 @@ async function inject(ctx: NemesisContext, planned: PlannedFault, random: Random
       const targets = planned.kind === 'kill-leader' ? [await leaderOrAny(ctx, random, record)]
         : planned.kind === 'kill-random' ? [pick(random, names)]
         : shuffled(random, names).slice(0, Math.floor(names.length / 2) + 1);
-      for (const target of targets) await cluster.kill(target);
-      return { targets, detail: 'kill -9, restart at heal', heal: async () => { for (const target of targets) cluster.restart(target); } };
+      const startedMs = ctx.now();
+      await Promise.all(targets.map((target) => cluster.kill(target)));
+      return { startedMs, targets, detail: 'kill -9, restart at heal', heal: async () => { for (const target of targets) cluster.restart(target); } };
     }
     case 'pause-leader':
     case 'pause-random': {

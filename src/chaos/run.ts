@@ -101,9 +101,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const recorder = new HistoryRecorder(now, (options.kvClients ?? options.nodes + 1) * (options.maxOpsPerClient ?? 4_000) + 20_000);
   let stopped = false;
   const staleHosts = new Set<string>();
+  const readsOnlyHosts = new Set<string>();
   const ctx: KvWorkloadContext = {
     recorder, now, stopped: () => stopped, requestTimeoutMs,
     serializableReadsAt: staleHosts,
+    readsOnlyAt: readsOnlyHosts,
     maxOpsPerClient: options.maxOpsPerClient ?? 4_000,
     thinkMs: options.thinkMs ?? 10,
   };
@@ -126,9 +128,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       return undefined;
     };
     const serializableDuringFaults = options.staleReads === true && system.staleReads === 'serializable-ranges';
-    const targetsChanged = (targets: readonly string[]): void => {
+    const targetsChanged = (targets: readonly string[], kind: FaultKind): void => {
       staleHosts.clear();
+      readsOnlyHosts.clear();
       if (serializableDuringFaults) for (const target of targets) staleHosts.add(target);
+      if (kind.startsWith('pause')) for (const target of targets) readsOnlyHosts.add(target);
     };
     const nemesis: NemesisContext = { cluster, network, system, runDir, now, log, recoveryBoundMs, probe, targetsChanged };
     const faults: FaultRecord[] = [];
