@@ -27,7 +27,7 @@ export interface AlarmRecord {
 /** Failures that are not the key-value store's own, worded as etcd words them where etcd has them. */
 export const coreErrorCodes = [
   'malformed-entry', 'request-forgotten', 'member-not-found', 'peer-urls-exist', 'not-a-learner', 'learner-not-ready',
-  'bad-leader-transferee', 'invalid-peer-urls',
+  'bad-leader-transferee', 'invalid-peer-urls', 'not-enough-started-members', 'too-many-members',
 ] as const;
 export type CoreErrorCode = (typeof coreErrorCodes)[number];
 

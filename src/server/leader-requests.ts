@@ -130,8 +130,46 @@ export class LeaderRequests {
     return { ok: true, value: { id, ttlSeconds: remaining, grantedTtlSeconds: info.grantedTtlSeconds, keys: info.keys.map((key) => key.slice()) } };
   }
 
+  /**
+   * etcd's strict reconfiguration check: a change that would leave fewer
+   * started voters (members that have run and published themselves) than a
+   * quorum of the new voter set is refused, because the cluster could not
+   * commit anything afterwards. Stricter than etcd in one case: etcd lets a
+   * single-member cluster add a second voter before it starts, which stops
+   * all writes until it does; Trellis asks for a learner instead.
+   */
+  private strictReconfigCheck(request: MemberChangeRequest): CoreError | null {
+    const members = this.options.machine.members;
+    const config = this.options.raft.status().config;
+    const started = (node: NodeId): boolean => (members.byNode(node)?.name ?? '') !== '';
+    if (request.type === 'add' && members.list().length >= maxMembers) {
+      return new CoreError('too-many-members', `etcdserver: too many members: a cluster holds at most ${maxMembers}`);
+    }
+    let voters = [...config.voters];
+    let counted: NodeId | null = null;
+    if (request.type === 'add' && !request.isLearner) voters = [...voters, nodeId('(new member)')];
+    else if (request.type === 'promote') {
+      const learner = members.byId(request.id);
+      if (learner === undefined || !config.learners.includes(learner.node)) return null;
+      voters = [...voters, learner.node];
+      counted = learner.node;
+    } else if (request.type === 'remove') {
+      const leaving = members.byId(request.id);
+      if (leaving === undefined || !config.voters.includes(leaving.node)) return null;
+      voters = voters.filter((node) => node !== leaving.node);
+    } else {
+      return null;
+    }
+    const quorum = Math.floor(voters.length / 2) + 1;
+    const startedVoters = voters.filter((node) => node === counted || started(node)).length;
+    if (startedVoters >= quorum) return null;
+    return new CoreError('not-enough-started-members', 'etcdserver: re-configuration failed due to not enough started members');
+  }
+
   private changeMembersHere(request: MemberChangeRequest, reply: (outcome: Outcome<PlainValue>) => void): void {
     const members = this.options.machine.members;
+    const refusal = this.strictReconfigCheck(request);
+    if (refusal !== null) return reply({ ok: false, error: refusal });
     let change: ConfigChange;
     if (request.type === 'add') {
       if (request.peerUrls.length === 0) return reply({ ok: false, error: new CoreError('invalid-peer-urls', 'etcdserver: member peer URLs are not provided') });
@@ -158,6 +196,9 @@ export class LeaderRequests {
     });
   }
 }
+
+/** Members the cluster may hold at once; beyond it MemberAdd is refused (etcd sets no bound, and advises 7 at most). */
+export const maxMembers = 64;
 
 function memberToPlain(member: MemberRecord): PlainValue {
   return { node: member.node, id: member.id, name: member.name, peerUrls: [...member.peerUrls], clientUrls: [...member.clientUrls] };

@@ -52,6 +52,8 @@ export function etcdErrorOf(error: unknown): unknown {
         return new EtcdError('InvalidArgument', error.message);
       case 'malformed-entry':
         return new EtcdError('Internal', error.message);
+      case 'too-many-members':
+        return new EtcdError('ResourceExhausted', error.message);
       default:
         return new EtcdError('FailedPrecondition', error.message);
     }
