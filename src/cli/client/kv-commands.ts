@@ -25,7 +25,8 @@ export async function get(context: ClientContext, args: string[], flags: GetFlag
 export async function put(context: ClientContext, args: string[], flags: PutFlags): Promise<void> {
   const { format, hex } = context.settings;
   requireFormat(format, kvFormats);
-  const request = putRequest(args, flags, () => readAllStdin());
+  const needsStdin = args.length === 1 && flags.ignoreValue !== true;
+  const request = putRequest(args, flags, needsStdin ? await readAllStdin() : null);
   const connection = await context.connection();
   const response = await connection.unary('KV', 'Put', request).catch((error: unknown) => Promise.reject(requestFailed(error)));
   context.sink.out(showKv('put', { format, hex }, response));

@@ -137,14 +137,14 @@ export function parseLeaseId(text: string, what = 'lease ID'): bigint {
 
 const putUsage = 'put command needs 1 argument and input from stdin or 2 arguments';
 
-/** value is the second argument, or what stdin held (read only when it is needed, as etcdctl does). */
-export function putRequest(args: readonly string[], flags: PutFlags, stdinValue: () => Buffer | null): Wire {
+/** value is the second argument, or stdinValue: what standard input held (read by the caller only when needed, as etcdctl does). */
+export function putRequest(args: readonly string[], flags: PutFlags, stdinValue: Buffer | null): Wire {
   if (args.length === 0) throw new CliError(putUsage, exitCodes.badArgs);
   if (flags.ignoreValue === true && args.length > 1) throw new CliError("put command needs only 1 argument when 'ignore-value' is set", exitCodes.badArgs);
   if (args.length > 2) throw new CliError(`put command takes a key and one value, got ${args.length} arguments: quote a value that has spaces`, exitCodes.badArgs);
   let value: Buffer = Buffer.alloc(0);
   if (flags.ignoreValue !== true) {
-    const given = args.length > 1 ? bytes(args[1]!) : stdinValue();
+    const given = args.length > 1 ? bytes(args[1]!) : stdinValue;
     if (given === null || given.length === 0) throw new CliError(putUsage, exitCodes.badArgs);
     value = given;
   }

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:buffer';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { decodeSnapshotFile } from '../../api/etcd/snapshot-file.js';
 import { hashKv } from '../../kv/kv-hash.js';
 import { restoreSnapshot } from '../../kv/kv-snapshot.js';
@@ -76,6 +77,9 @@ export async function save(context: ClientContext, args: string[]): Promise<void
     await file.sync();
     await file.close();
     await rename(partPath, path);
+    // The rename is durable only once the directory holding it is.
+    const directory = await open(dirname(resolve(path)), 'r');
+    await directory.sync().finally(() => directory.close());
   } catch (error) {
     await file.close().catch(() => {});
     await rm(partPath, { force: true });

@@ -35,7 +35,7 @@ export function parseRequestLine(line: string): Wire {
     op = { request_range: rangeRequest(rest, flags) };
   });
   addPutOptions(parser.command('put').argument('[args...]')).action((rest: string[], flags: PutFlags) => {
-    op = { request_put: putRequest(rest, flags, () => null) };
+    op = { request_put: putRequest(rest, flags, null) };
   });
   addDelOptions(parser.command('del').argument('[args...]')).action((rest: string[], flags: DelFlags) => {
     op = { request_delete_range: deleteRequest(rest, flags) };
@@ -51,10 +51,14 @@ export function parseRequestLine(line: string): Wire {
   return op;
 }
 
+/** Far beyond what any etcd accepts in one transaction (128 operations by default), so only runaway input hits it. */
+export const maxTxnLinesPerSection = 10_000;
+
 /** Lines up to the empty line that closes a section; input ending first is an error, as in etcdctl. */
 async function readSection(reader: LineReader, section: Section): Promise<string[]> {
   const lines: string[] = [];
   for (;;) {
+    if (lines.length > maxTxnLinesPerSection) throw new CliError(`more than ${maxTxnLinesPerSection} lines in the ${section}`, exitCodes.invalidInput);
     const line = await reader.next();
     if (line === null) {
       throw new CliError(
