@@ -64,6 +64,8 @@ export class Cluster {
   readonly slots = new Map<string, Slot>();
   private readonly tokens = new Map<string, string>();
   private readonly unregister: (() => void)[] = [];
+  /** Processes of members that were replaced, kept for their exit records. */
+  private readonly retired: MemberProcess[] = [];
   readonly clusterToken: string;
 
   constructor(readonly options: ClusterOptions) {
@@ -230,9 +232,12 @@ export class Cluster {
     const others = this.names.filter((n) => n !== name && this.running(n));
     if (slot.memberId === undefined) await this.learnMemberIds();
     if (slot.memberId === undefined) throw new Error(`cannot replace ${name}: its member id is unknown`);
+    // A removed member stops by itself: that exit is the harness's doing.
+    slot.process?.expectExit();
     const removed = await this.viaAnyOf(others, (client) => client.cluster.memberRemove({ ID: slot.memberId! }, deadline(5_000)), 20_000);
     log(`removed member ${slot.memberName} (${slot.memberId}) through ${removed.members.length} remaining members`);
     await slot.process?.close();
+    if (slot.process !== null) this.retired.push(slot.process);
     slot.process = null;
     rmSync(slot.dataDir, { recursive: true, force: true });
     slot.incarnation++;
@@ -262,6 +267,14 @@ export class Cluster {
       await sleep(300);
     }
     throw new Error(`no member answered within ${timeoutMs} ms (last: ${lastError})`);
+  }
+
+  /** Exits the harness did not cause: crashes, or someone else's signal. */
+  unexpectedExits(): string[] {
+    const processes = [...this.retired, ...[...this.slots.values()].flatMap((slot) => (slot.process === null ? [] : [slot.process]))];
+    return processes.flatMap((process) =>
+      process.exits.filter((exit) => !exit.expected).map((exit) => `${process.name} exited at ${exit.atMs.toFixed(0)} ms (code ${exit.code}, signal ${exit.signal}): see logs/${process.name}.log`),
+    );
   }
 
   private mountSmallDisk(slot: Slot): void {

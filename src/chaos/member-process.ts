@@ -24,6 +24,8 @@ export interface ProcessExit {
   readonly atMs: number;
   readonly code: number | null;
   readonly signal: string | null;
+  /** The harness killed it, or injected a fault it is allowed to stop on. */
+  readonly expected: boolean;
 }
 
 export class MemberProcess {
@@ -32,6 +34,7 @@ export class MemberProcess {
   private exitWaiters: (() => void)[] = [];
   readonly exits: ProcessExit[] = [];
   private paused = false;
+  private exitExpected = false;
 
   constructor(
     readonly name: string,
@@ -79,10 +82,12 @@ export class MemberProcess {
     const child = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.paused = false;
+    this.exitExpected = false;
     child.stdout!.pipe(this.log, { end: false });
     child.stderr!.pipe(this.log, { end: false });
     child.once('exit', (code, signal) => {
-      this.exits.push({ atMs: this.nowMs(), code, signal });
+      this.exits.push({ atMs: this.nowMs(), code, signal, expected: this.exitExpected });
+      this.exitExpected = false;
       this.log?.write(`\n=== harness: ${this.name} exited at ${this.nowMs().toFixed(0)} ms (code ${code}, signal ${signal})\n`);
       if (this.child === child) this.child = null;
       this.paused = false;
@@ -106,9 +111,15 @@ export class MemberProcess {
     return true;
   }
 
+  /** The next exit is the harness's doing (a fault the member may stop on, a removal), not a crash. */
+  expectExit(expected = true): void {
+    this.exitExpected = expected;
+  }
+
   /** kill -9, then waits for the exit so a restart cannot race the dying process for its ports. */
   async kill(): Promise<void> {
     if (this.child === null) return;
+    this.exitExpected = true;
     const exited = this.waitForExit();
     if (this.paused) this.signal('SIGCONT');
     this.signal('SIGKILL');

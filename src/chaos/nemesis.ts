@@ -109,7 +109,8 @@ async function leaderOrAny(ctx: NemesisContext, random: Random, record: FaultRec
     if (leader !== undefined) return leader;
     await sleep(300);
   }
-  const chosen = pick(random, ctx.cluster.names.filter((n) => ctx.cluster.running(n)));
+  const running = ctx.cluster.names.filter((n) => ctx.cluster.running(n));
+  const chosen = pick(random, running.length > 0 ? running : ctx.cluster.names);
   record.observations.push(`no leader known at injection; chose ${chosen}`);
   return chosen;
 }
@@ -219,6 +220,8 @@ async function injectFsyncError(ctx: NemesisContext, random: Random, record: Fau
   const logPath = join(ctx.runDir, 'logs', `${slot.memberName}.log`);
   const logOffset = fileSize(logPath);
   const startedMs = ctx.now();
+  // Stopping is what a member should do when fsync fails.
+  slot.process!.expectExit();
   await fiuControl(slot.fiuPrefix, pid, true);
   const heal = async (): Promise<void> => {
     const exited = slot.process!.exits.some((exit) => exit.atMs >= startedMs);
@@ -227,6 +230,7 @@ async function injectFsyncError(ctx: NemesisContext, random: Random, record: Fau
     record.observations.push(exited ? 'the member stopped' : 'the member kept running', line === undefined ? 'no log line about the failed fsync' : `log: ${line}`);
     if (!exited && line === undefined) record.failures.push(`${target} kept running after fsync failed and logged nothing matching ${ctx.system.fsyncFailureLog}`);
     if (exited) cluster.restart(target);
+    else slot.process!.expectExit(false);
   };
   return { targets: [target], detail: `fsync and fdatasync fail (libfiu ${pid})`, heal };
 }
@@ -240,6 +244,7 @@ async function injectDiskFull(ctx: NemesisContext, record: FaultRecord): Promise
   const logPath = join(ctx.runDir, 'logs', `${slot.memberName}.log`);
   const logOffset = fileSize(logPath);
   const startedMs = ctx.now();
+  slot.process?.expectExit();
   const bytes = fillFilesystem(filler, cluster.options.smallDiskBytes ?? 256 * 1024 * 1024);
   const heal = async (): Promise<void> => {
     const exited = slot.process?.exits.some((exit) => exit.atMs >= startedMs) === true || !cluster.running(target);
@@ -247,6 +252,7 @@ async function injectDiskFull(ctx: NemesisContext, record: FaultRecord): Promise
     record.observations.push(exited ? 'the member stopped' : 'the member kept running', line === undefined ? 'no log line about the full disk' : `log: ${line}`);
     removeFile(filler);
     if (!cluster.running(target)) cluster.restart(target);
+    else slot.process?.expectExit(false);
     try {
       await cluster.waitUntilServing([target], ctx.recoveryBoundMs);
     } catch {

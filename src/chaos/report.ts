@@ -108,7 +108,7 @@ export function describeFault(fault: FaultRecord): string {
 }
 
 /** What verdict.json keeps of the record beyond the files of its own. */
-export type RunFacts = Pick<RunRecord, 'initialRevision' | 'finalRevision' | 'finalRecovery' | 'hashes' | 'compaction' | 'watchersBehind' | 'committedError'>;
+export type RunFacts = Pick<RunRecord, 'initialRevision' | 'finalRevision' | 'finalRecovery' | 'hashes' | 'compaction' | 'watchersBehind' | 'committedError' | 'unexpectedExits'>;
 
 const jsonl = (items: readonly unknown[]): string => items.map((item) => JSON.stringify(item)).join('\n') + (items.length > 0 ? '\n' : '');
 
@@ -127,6 +127,7 @@ export function writeRunDirectory(runDir: string, record: RunRecord, verdict: Ve
     compaction: record.compaction,
     watchersBehind: record.watchersBehind,
     committedError: record.committedError,
+    unexpectedExits: record.unexpectedExits,
   };
   writeFileSync(join(runDir, 'verdict.json'), JSON.stringify({ ...verdict, summary, facts, network: networkStats }, null, 2));
   const text = formatSummary(summary, verdict, record);

@@ -170,6 +170,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       ...(committed === undefined ? { committedError } : { committed }),
       finalRevision, faults, finalRecovery: { healedMs, boundMs: recoveryBoundMs, ...(recoveredMs === undefined ? {} : { recoveredMs }) },
       hashes, ...(compaction === undefined ? {} : { compaction }), watchersBehind,
+      unexpectedExits: cluster.unexpectedExits(),
     };
     const verdict = judge(record);
     const summary = summarize({ system: system.name, seed: options.seed, nodes: options.nodes, durationMs: options.durationMs, network: networkKind, faultKinds: options.faults, wallMs: now() }, record, verdict);

@@ -32,7 +32,7 @@ export function percentile(values: readonly number[], p: number): number {
 
 /** A fixed-width table of runs and a totals block. */
 export function formatSoakTable(summaries: readonly RunSummary[], runDirs: readonly string[] = []): string {
-  const header = ['seed', 'nodes', 'verdict', 'requests', 'unknown', 'faults', 'leader-kill s', 'wall s', 'failed checks'];
+  const header = ['seed', 'nodes', 'verdict', 'requests', 'unknown', 'faults', 'leader-kill s (median, kills)', 'wall s', 'failed checks'];
   const rows = summaries.map((s) => [
     String(s.seed),
     String(s.nodes),
@@ -40,7 +40,7 @@ export function formatSoakTable(summaries: readonly RunSummary[], runDirs: reado
     String(s.ops),
     String(s.opsUnknown),
     String(Object.values(s.faultsInjected).reduce((a, b) => a + b, 0)),
-    s.writeUnavailabilityAfterLeaderKillMs.map((ms) => (ms / 1000).toFixed(2)).join(' ') || '-',
+    s.writeUnavailabilityAfterLeaderKillMs.length === 0 ? '-' : `${(percentile(s.writeUnavailabilityAfterLeaderKillMs, 50) / 1000).toFixed(2)} (${s.writeUnavailabilityAfterLeaderKillMs.length})`,
     (s.wallMs / 1000).toFixed(0),
     s.failedChecks.join('; ') || '-',
   ]);

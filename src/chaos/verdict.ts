@@ -38,6 +38,8 @@ export interface RunRecord {
   readonly compaction?: CompactionReport;
   /** Watchers that had not reached the last revision they select when the run ended. */
   readonly watchersBehind: readonly string[];
+  /** Member exits the harness did not cause (absent in runs recorded before it was tracked). */
+  readonly unexpectedExits?: readonly string[];
 }
 
 export type CheckStatus = 'pass' | 'fail' | 'unknown' | 'not-applicable';
@@ -109,6 +111,8 @@ export function judge(record: RunRecord): Verdict {
     status: recoveryFailures.length === 0 ? 'pass' : 'fail',
     detail: recoveryFailures.join('\n') || `after ${recoveries.length + 1} heals; slowest ${Math.max(0, ...recoveries, (record.finalRecovery.recoveredMs ?? 0) - record.finalRecovery.healedMs).toFixed(0)} ms (bound ${record.finalRecovery.boundMs} ms)`,
   });
+  const exits = record.unexpectedExits ?? [];
+  checks.push({ name: 'members stay up unless stopped', status: exits.length === 0 ? 'pass' : 'fail', detail: exits.join('\n') || 'no member exited but those the harness killed or let stop on a disk fault' });
   const faultFailures = record.faults.flatMap((f) => f.failures.filter((text) => !text.startsWith('no write')).map((text) => `fault #${f.index} ${f.kind}: ${text}`));
   checks.push({ name: 'fault-specific checks', status: faultFailures.length === 0 ? 'pass' : 'fail', detail: faultFailures.join('\n') || faultObservations(record.faults) });
   const notApplicable = [...new Set(record.faults.filter((f) => !f.applicable).map((f) => `${f.kind}: ${f.reason}`))];

@@ -101,3 +101,8 @@ test('a history the cluster could not give back makes the verdict unknown, not a
   const verdict = judge({ ...rest, committedError: 'no answer within 30000 ms' });
   assert.equal(verdict.verdict, 'unknown');
 });
+
+test('a member that exited without the harness stopping it fails the check that members stay up', () => {
+  const record = { ...cleanRun(), unexpectedExits: ['saturn exited at 12188 ms (code 0, signal null): see logs/saturn.log'] };
+  assert.deepEqual(failedChecks(record), ['members stay up unless stopped']);
+});
