@@ -18,12 +18,12 @@ export interface HpackEncoderOptions {
 
 const statelessOptions: HpackEncoderOptions = { huffman: false, indexing: false, tableSizeBytes: 0 };
 
-const staticExact = new Map<string, number>();
-const staticName = new Map<string, number>();
+/** For each name in the static table, its first index and the indexes of its values. */
+const staticByName = new Map<string, { readonly nameIndex: number; readonly values: Map<string, number> }>();
 staticTable.forEach((field, i) => {
-  const key = `${field.name}\0${field.value}`;
-  if (!staticExact.has(key)) staticExact.set(key, i + 1);
-  if (!staticName.has(field.name)) staticName.set(field.name, i + 1);
+  let entry = staticByName.get(field.name);
+  if (entry === undefined) staticByName.set(field.name, (entry = { nameIndex: i + 1, values: new Map() }));
+  if (!entry.values.has(field.value)) entry.values.set(field.value, i + 1);
 });
 
 export class HpackEncoder {
@@ -42,25 +42,34 @@ export class HpackEncoder {
     this.pendingSizeUpdates = smallest < sizeBytes ? [smallest, sizeBytes] : [sizeBytes];
   }
 
+  private readonly writer = new BlockWriter();
+
   encode(fields: readonly HeaderField[]): Uint8Array {
-    const writer = new BlockWriter();
+    return this.encodeToView(fields).slice();
+  }
+
+  /** Like encode, but the block is a view of the encoder's buffer, valid until the next call. */
+  encodeToView(fields: readonly HeaderField[]): Uint8Array {
+    const writer = this.writer;
+    writer.reset();
     for (const size of this.pendingSizeUpdates) writer.integer(size, 5, 0x20);
     this.pendingSizeUpdates = [];
     for (const field of fields) this.field(writer, field);
-    return writer.finish();
+    return writer.view();
   }
 
   private field(writer: BlockWriter, field: HeaderField): void {
+    const known = staticByName.get(field.name);
     if (field.sensitive) {
-      this.literal(writer, field, 4, 0x10, staticName.get(field.name) ?? this.dynamicName(field.name));
+      this.literal(writer, field, 4, 0x10, known?.nameIndex ?? this.dynamicName(field.name));
       return;
     }
-    const exact = staticExact.get(`${field.name}\0${field.value}`) ?? this.dynamicExact(field);
+    const exact = known?.values.get(field.value) ?? this.dynamicExact(field);
     if (exact !== undefined) {
       writer.integer(exact, 7, 0x80);
       return;
     }
-    const nameIndex = staticName.get(field.name) ?? this.dynamicName(field.name);
+    const nameIndex = known?.nameIndex ?? this.dynamicName(field.name);
     if (this.options.indexing) {
       this.literal(writer, field, 6, 0x40, nameIndex);
       this.table.add({ name: field.name, value: field.value });

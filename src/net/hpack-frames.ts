@@ -60,17 +60,21 @@ export function readFrameHeader(bytes: Uint8Array, offset: number): FrameHeader 
 export function encodeFrame(type: number, flags: number, streamId: number, payload: Uint8Array): Uint8Array {
   if (payload.length > largestMaxFrameBytes) throw new RangeError(`a frame payload of ${payload.length} bytes does not fit HTTP/2's 24-bit length`);
   const frame = new Uint8Array(frameHeaderBytes + payload.length);
-  frame[0] = payload.length >>> 16;
-  frame[1] = (payload.length >>> 8) & 0xff;
-  frame[2] = payload.length & 0xff;
-  frame[3] = type;
-  frame[4] = flags;
-  frame[5] = (streamId >>> 24) & 0x7f;
-  frame[6] = (streamId >>> 16) & 0xff;
-  frame[7] = (streamId >>> 8) & 0xff;
-  frame[8] = streamId & 0xff;
+  writeFrameHeader(frame, 0, payload.length, type, flags, streamId);
   frame.set(payload, frameHeaderBytes);
   return frame;
+}
+
+function writeFrameHeader(target: Uint8Array, offset: number, length: number, type: number, flags: number, streamId: number): void {
+  target[offset] = length >>> 16;
+  target[offset + 1] = (length >>> 8) & 0xff;
+  target[offset + 2] = length & 0xff;
+  target[offset + 3] = type;
+  target[offset + 4] = flags;
+  target[offset + 5] = (streamId >>> 24) & 0x7f;
+  target[offset + 6] = (streamId >>> 16) & 0xff;
+  target[offset + 7] = (streamId >>> 8) & 0xff;
+  target[offset + 8] = streamId & 0xff;
 }
 
 /** A HEADERS frame's payload taken apart: its fragment of the header block, and the priority fields if present. */
@@ -106,19 +110,24 @@ export function parseHeadersPayload(payload: Uint8Array, flags: number): Headers
  * it only hides lengths, and the block's length has changed anyway.
  */
 export function encodeHeaderBlock(streamId: number, endStream: boolean, priority: Uint8Array | null, block: Uint8Array, maxFrameBytes: number): Uint8Array {
-  const frames: Uint8Array[] = [];
-  const firstRoom = maxFrameBytes - (priority === null ? 0 : priority.length);
-  let offset = Math.min(firstRoom, block.length);
-  const firstFragment = block.subarray(0, offset);
-  const firstPayload = priority === null ? firstFragment : concatBytes([priority, firstFragment]);
-  const last = offset === block.length;
-  frames.push(encodeFrame(FrameType.headers, (endStream ? FrameFlag.endStream : 0) | (priority === null ? 0 : FrameFlag.priority) | (last ? FrameFlag.endHeaders : 0), streamId, firstPayload));
-  while (offset < block.length) {
+  const priorityBytes = priority === null ? 0 : priority.length;
+  const firstFragmentBytes = Math.min(maxFrameBytes - priorityBytes, block.length);
+  const continuations = Math.ceil((block.length - firstFragmentBytes) / maxFrameBytes);
+  const out = new Uint8Array((1 + continuations) * frameHeaderBytes + priorityBytes + block.length);
+  const flags = (endStream ? FrameFlag.endStream : 0) | (priority === null ? 0 : FrameFlag.priority) | (continuations === 0 ? FrameFlag.endHeaders : 0);
+  writeFrameHeader(out, 0, priorityBytes + firstFragmentBytes, FrameType.headers, flags, streamId);
+  let at = frameHeaderBytes;
+  if (priority !== null) out.set(priority, at);
+  at += priorityBytes;
+  out.set(block.subarray(0, firstFragmentBytes), at);
+  at += firstFragmentBytes;
+  for (let offset = firstFragmentBytes; offset < block.length; offset += maxFrameBytes) {
     const end = Math.min(offset + maxFrameBytes, block.length);
-    frames.push(encodeFrame(FrameType.continuation, end === block.length ? FrameFlag.endHeaders : 0, streamId, block.subarray(offset, end)));
-    offset = end;
+    writeFrameHeader(out, at, end - offset, FrameType.continuation, end === block.length ? FrameFlag.endHeaders : 0, streamId);
+    out.set(block.subarray(offset, end), at + frameHeaderBytes);
+    at += frameHeaderBytes + end - offset;
   }
-  return concatBytes(frames);
+  return out;
 }
 
 export function parseSettings(payload: Uint8Array): [id: number, value: number][] {

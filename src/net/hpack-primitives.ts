@@ -56,10 +56,14 @@ export class BlockReader {
   }
 }
 
-/** An output buffer for one header block. */
+/** An output buffer for header blocks, reusable: reset() starts the next one in the same memory. */
 export class BlockWriter {
   private bytes = new Uint8Array(256);
   length = 0;
+
+  reset(): void {
+    this.length = 0;
+  }
 
   private room(extra: number): void {
     if (this.length + extra <= this.bytes.length) return;
@@ -88,14 +92,21 @@ export class BlockWriter {
 
   /** Writes a string literal, Huffman-coded when asked and no longer than the raw octets (as the RFC examples do). */
   string(value: string, huffman: boolean): void {
-    const raw = byteStringToBytes(value);
-    if (huffman && huffmanEncodedLength(raw) <= raw.length) {
-      const coded = huffmanEncode(raw);
-      this.integer(coded.length, 7, 0x80);
-      this.raw(coded);
-    } else {
-      this.integer(raw.length, 7, 0);
-      this.raw(raw);
+    if (huffman) {
+      const raw = byteStringToBytes(value);
+      if (huffmanEncodedLength(raw) <= raw.length) {
+        const coded = huffmanEncode(raw);
+        this.integer(coded.length, 7, 0x80);
+        this.raw(coded);
+        return;
+      }
+    }
+    this.integer(value.length, 7, 0);
+    this.room(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const code = value.charCodeAt(i);
+      if (code > 0xff) throw new RangeError(`a header string holds the character U+${code.toString(16)}, which is not one octet`);
+      this.bytes[this.length++] = code;
     }
   }
 
@@ -105,8 +116,14 @@ export class BlockWriter {
     this.length += bytes.length;
   }
 
+  /** A copy of what was written. */
   finish(): Uint8Array {
     return this.bytes.slice(0, this.length);
+  }
+
+  /** A view of what was written, valid until the next write. */
+  view(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
   }
 }
 

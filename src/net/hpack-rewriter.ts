@@ -36,7 +36,6 @@ export const defaultRewriterLimits: RewriterLimits = {
   maxTableSizeBytes: 64 * 1024,
 };
 
-const tableSizeUpdateToZero = Uint8Array.of(0x20);
 const maxSettingsPayloadBytes = 6 * 64;
 
 interface PendingBlock {
@@ -216,7 +215,8 @@ export class AuthorityRewriter {
 
   private reencode(block: PendingBlock): Uint8Array {
     const fields = this.decoder.decode(concatBytes(block.fragments)).map((field) => this.mend(field));
-    const encoded = concatBytes([tableSizeUpdateToZero, this.encoder.encode(fields)]);
+    this.encoder.setTableSize(0); // opens the block with a table size update to 0
+    const encoded = this.encoder.encodeToView(fields);
     this.rewrittenBlocks++;
     // Every server accepts frames of the initial maximum size.
     return encodeHeaderBlock(block.streamId, block.endStream, block.priority, encoded, initialMaxFrameBytes);

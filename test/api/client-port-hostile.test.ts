@@ -10,9 +10,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { credentials } from '@grpc/grpc-js';
 import { Etcd3 } from 'etcd3';
 import { etcdServices } from '../../src/api/etcd/proto.js';
+import { FrameFlag, FrameType, concatBytes, encodeFrame } from '../../src/net/hpack-frames.js';
 import { startEtcdServer } from '../../src/api/etcd/server.js';
 import { closed, grpcCall, rawConnection } from './client-port-wire.js';
 import { startLocalEtcd, type LocalEtcd } from './local-etcd.js';
+import { WireClient } from '../net/hpack-wire.js';
 
 let etcd: LocalEtcd;
 
@@ -42,6 +44,30 @@ test('garbage, silence and an HTTP/2 client that never acknowledges are disconne
     assert.equal(etcd.server.clientPortCounters.dropped, dropped + 3);
     await alice.put('london').value('4');
     assert.equal(await alice.get('london').string(), '4');
+  } finally {
+    alice.close();
+  }
+});
+
+test('a rewritten connection that turns to garbage is closed alone; alice still puts', async () => {
+  const alice = new Etcd3({ hosts: etcd.address });
+  try {
+    await alice.put('philadelphia').value('7');
+    const rewritten = etcd.server.clientPortCounters.http2Rewritten;
+    const mallory = new WireClient();
+    const socket = await rawConnection(etcd.server.port);
+    const gone = closed(socket, 5_000, 'the garbled connection');
+    socket.write(concatBytes([mallory.preface(), mallory.settings(), mallory.settingsAck()]));
+    socket.write(mallory.headers(1, [
+      { name: ':method', value: 'POST' }, { name: ':scheme', value: 'http' }, { name: ':path', value: '/etcdserverpb.Maintenance/Status' },
+      { name: ':authority', value: `http://127.0.0.1:${etcd.server.port}` }, { name: 'content-type', value: 'application/grpc' },
+    ]));
+    for (let i = 0; i < 100 && etcd.server.clientPortCounters.http2Rewritten === rewritten; i++) await sleep(20);
+    assert.equal(etcd.server.clientPortCounters.http2Rewritten, rewritten + 1);
+    socket.write(encodeFrame(FrameType.continuation, FrameFlag.endHeaders, 7, Uint8Array.of(0x82)));
+    await gone;
+    await alice.put('philadelphia').value('8');
+    assert.equal(await alice.get('philadelphia').string(), '8');
   } finally {
     alice.close();
   }
