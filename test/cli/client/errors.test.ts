@@ -73,6 +73,21 @@ test('with one dead endpoint among several, the command goes through a live one'
   assert.equal(run.stdout, 'boston\n10\n');
 });
 
+test('endpoint health and status name the member that did not answer, report the others, and exit non-zero', async () => {
+  const deadPort = await freePort();
+  const endpoints = `--endpoints=${etcd.address},127.0.0.1:${deadPort}`;
+  const health = await trellis(['endpoint', 'health', endpoints, '--dial-timeout=300ms']);
+  assert.equal(health.status, 1);
+  assert.match(health.stderr, new RegExp(`^${etcd.address} is healthy: successfully committed proposal: took = [\\d.]+[µnm]?s$`, 'm'));
+  assert.match(health.stderr, new RegExp(`^127\\.0\\.0\\.1:${deadPort} is unhealthy: failed to commit proposal: context deadline exceeded: .*connection refused`, 'm'));
+  assert.match(health.stderr, /^Error: unhealthy cluster$/m);
+  const status = await trellis(['endpoint', 'status', endpoints, '--dial-timeout=300ms']);
+  assert.equal(status.status, 1);
+  assert.match(status.stdout, new RegExp(`^${etcd.address}, [0-9a-f]+, `));
+  assert.equal(status.stdout.split('\n').filter((line) => line !== '').length, 1);
+  assert.match(status.stderr, new RegExp(`^Failed to get the status of endpoint 127\\.0\\.0\\.1:${deadPort} \\(context deadline exceeded: `));
+});
+
 test('a bad flag or flag value is named, and nothing is sent', async () => {
   const before = await appliedIndex();
   assertFailed(await trellis(['put', 'boston', '11', '--bogus', endpoint]), 1, /error: unknown option '--bogus'/);
