@@ -631,6 +631,8 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
       this.configs.reset(meta.index, meta.config);
       this.pendingSnapshot = complete;
       this.applying = meta.index;
+      // The log now starts after this snapshot: as a leader, this is the one a follower behind us needs, not an older one of our own.
+      this.localSnapshot = complete;
     }
     this.sendAfterPersist(from, this.appendAck(meta.index));
   }

@@ -4,7 +4,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { nodeId } from '../../src/ids.js';
 import type { Outcome } from '../../src/server/client-errors.js';
+import { memberIdFromText } from '../../src/server/member-table.js';
 import { runCoreSeed } from '../../src/sim/swarm/core-run-seed.js';
 import { swarmFaultKinds } from '../../src/sim/swarm/run-seed.js';
 import { answer, coreCluster, grantLease, planets, put, putRevision, settled, succeeded, valueAt } from '../server/core-helpers.js';
@@ -72,6 +74,43 @@ test('a deposed leader waking from a pause does not tell bob his lease is gone w
   assert.ok(!outcome.ok, `the deposed leader could not confirm its leadership, so it answered nothing about the lease (it said ${outcome.ok ? outcome.value : ''})`);
   assert.equal(valueAt(c, successor, 'boston'), 'bob-session', 'the lease lives on under the successor');
   assert.equal(valueAt(c, leader, 'boston'), 'bob-session', 'and the old leader expired nothing');
+});
+
+// Found by kv seed 103 (3 nodes, 60 s): jupiter, once caught up by snapshot, led and kept sending pluto its own older
+// snapshot; pluto, already past it, acknowledged; jupiter sent it again, tens of thousands of times a second.
+test('a leader that once caught up by snapshot catches a new learner up with the snapshot it installed, not an older one of its own', async () => {
+  // Snapshots every 30 entries: members release their logs often, yet not between the catching up and mars joining.
+  const c = coreCluster(33, { limits: { snapshotEntries: 30 } });
+  const leader = await c.electLeader();
+  const [laggard, other] = planets.filter((node) => node !== leader);
+  const write = async (count: number, prefix: string): Promise<void> => {
+    for (let i = 0; i < count; i++) putRevision(await answer(c, put(c, c.leader()!, `${prefix}/${i % 4}`, `${i}`)));
+  };
+  await write(35, 'boston');
+  await c.world.runUntil(() => settled(c) && planets.every((node) => c.node(node)!.status().snapshotIndex > 0), { limitMs: 5_000 });
+  const ownSnapshot = c.node(laggard!)!.status().snapshotIndex;
+
+  // The laggard misses seventy writes; the others snapshot past them and release their logs, so it catches up by snapshot.
+  c.world.isolate(laggard!);
+  await write(70, 'pune');
+  c.world.heal();
+  assert.ok(await c.world.runUntil(() => settled(c), { limitMs: 10_000 }), 'the laggard caught up');
+  const installed = c.node(laggard!)!.status();
+  assert.ok(installed.snapshotsInstalled > 0 && installed.snapshotIndex > ownSnapshot, `${laggard} installed the leader's snapshot over its own at ${ownSnapshot}`);
+
+  // The laggard becomes leader, and mars joins as a learner: it needs a snapshot from the new leader.
+  const moved = c.request<void>((done) => c.call(leader, done, (node) => node.moveLeader(memberIdFromText(laggard!), 5_000, done)));
+  const movedOutcome = await answer(c, moved);
+  assert.ok(movedOutcome.ok, movedOutcome.ok ? '' : movedOutcome.error.message);
+  assert.equal(c.leader(), laggard);
+  await c.world.runUntil(() => settled(c), { limitMs: 5_000 });
+  c.addMachine('mars');
+  const added = c.request<unknown>((done) => c.call(laggard!, done, (node) => node.changeMembers({ type: 'add', peerUrls: ['sim://mars'], isLearner: true, node: nodeId('mars'), id: memberIdFromText('mars') }, done)));
+  const addedOutcome = await answer(c, added);
+  assert.ok(addedOutcome.ok, addedOutcome.ok ? '' : addedOutcome.error.message);
+  const caughtUp = await c.world.runUntil(() => c.node('mars')?.status().machineAppliedIndex === c.node(laggard!)!.status().commitIndex, { limitMs: 10_000 });
+  assert.ok(caughtUp, `mars caught up from ${laggard} (mars applied ${c.node('mars')?.status().machineAppliedIndex}, ${laggard} committed ${c.node(laggard!)!.status().commitIndex})`);
+  assert.equal(valueAt(c, 'mars', 'pune/1'), valueAt(c, other!, 'pune/1'), 'mars holds what the others hold');
 });
 
 const regressions = [
