@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { runChannelBench } from '../bench/channel.js';
 import { runKvBench } from '../bench/kv.js';
 import { registerEtcdBench } from '../bench/etcd/command.js';
 import { runWalBench } from '../bench/wal.js';
@@ -25,6 +26,15 @@ export function registerBenchCommand(program: Command): void {
     .option('--updates <n>', 'puts that overwrite existing keys after the load', parsePositiveInteger, 200_000)
     .action(async (options: { keys: number; valueBytes: number; updates: number }) => {
       await runKvBench({ ...options, out: (line) => console.log(line) });
+    });
+
+  bench
+    .command('channel')
+    .description('peer transport: messages per second one way over loopback, with and without write coalescing (Request Batch on the wire)')
+    .option('--duration-ms <ms>', 'total measuring time', parsePositiveInteger, 12_000)
+    .option('--payload-bytes <bytes>', 'bytes per message', parsePositiveInteger, 256)
+    .action(async (options: { durationMs: number; payloadBytes: number }) => {
+      await runChannelBench({ durationMs: options.durationMs, payloadBytes: options.payloadBytes, out: (line) => console.log(line) });
     });
 
   registerEtcdBench(bench);
