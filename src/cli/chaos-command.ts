@@ -4,9 +4,7 @@
 
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseFaultKinds, type FaultKind } from '../chaos/faults.js';
-import { runChaos, SystemUnavailable, type ChaosResult } from '../chaos/run.js';
-import { rejudgeRunDirectory } from '../chaos/run-directory.js';
-import { formatSoakTable, runSoak } from '../chaos/soak.js';
+import type { ChaosResult } from '../chaos/run.js';
 import { systems } from '../chaos/system-spec.js';
 import { parsePositiveInteger } from './parse.js';
 import { Progress } from './progress.js';
@@ -66,6 +64,9 @@ export function registerChaosCommand(program: Command): void {
     .option('--heartbeat-ms <ms>', 'members\' heartbeat interval', (t) => parsePositiveInteger(t), 100)
     .option('--judge <run-dir>', 'judge a recorded run directory again, without a cluster, and rewrite its verdict and timeline')
     .action(async (flags: ChaosFlags) => {
+      // The harness loads on use, so the rest of the command line starts fast.
+      const [{ runChaos, SystemUnavailable }, { rejudgeRunDirectory }, { formatSoakTable, runSoak }] =
+        await Promise.all([import('../chaos/run.js'), import('../chaos/run-directory.js'), import('../chaos/soak.js')]);
       if (flags.judge !== undefined) {
         const { verdict, summaryText } = rejudgeRunDirectory(flags.judge);
         console.log(summaryText.trimEnd());

@@ -7,7 +7,6 @@ import pino from 'pino';
 import {
   ConfigError, checkMemberConfig, memberDefaults, parseInitialCluster, parseUrls, canonicalUrl, type MemberConfig,
 } from '../api/etcd/member-config.js';
-import { startMember } from '../runtime/node/member-host.js';
 import type { Logger } from '../runtime/logger.js';
 
 interface ServerFlags {
@@ -99,6 +98,8 @@ export function registerServerCommand(program: Command): void {
       }
       if (!['debug', 'info', 'warn', 'error'].includes(flags.logLevel)) throw new Error(`--log-level must be debug, info, warn or error, got "${flags.logLevel}"`);
       const logger = pino({ level: flags.logLevel, base: { name: config.name } }, pino.destination(2)) as unknown as Logger;
+      // Loaded here, not at the top: the rest of the command line starts without the whole server.
+      const { startMember } = await import('../runtime/node/member-host.js');
       const member = await startMember(config, logger);
       process.stderr.write(`trellis: member ${config.name} serving clients on ${member.clientEndpoint} (data in ${config.dataDir})\n`);
       let stopping = false;

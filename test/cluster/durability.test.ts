@@ -12,7 +12,8 @@ import { ConfigError } from '../../src/api/etcd/member-config.js';
 import { memberConfigFromFlags } from '../../src/cli/server-command.js';
 import { restoreSnapshot } from '../../src/runtime/node/snapshot-restore.js';
 import { etcdctl } from '../api/etcdctl-scenario.js';
-import { TestCluster } from './processes.js';
+import { spawnSync } from 'node:child_process';
+import { TestCluster, trellisMain } from './processes.js';
 
 /** Each member's HashKV at `revision`, asked of that member alone. */
 async function hashes(cluster: TestCluster, revision: number): Promise<string[]> {
@@ -71,8 +72,9 @@ test('a snapshot saved from one member and restored into a new cluster holds the
     const [sourceHash] = await hashes(source, revision);
 
     for (const member of target.members) {
-      const result = await restoreSnapshot(file, memberConfigFromFlags(flagsOf(target.memberFlags(member.name))));
-      assert.equal(result.revision, revision, `${member.name}'s data directory starts at the saved revision`);
+      const restored = spawnSync(process.execPath, [trellisMain, 'snapshot', 'restore', file, ...target.memberFlags(member.name)], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(restored.status, 0, restored.stderr);
+      assert.match(restored.stdout, new RegExp(`restored snapshot .* \\(revision ${revision}, \\d+ keys\\) into ${member.dataDir}`), `${member.name}'s data directory starts at the saved revision`);
     }
     await target.launchAll();
     const restored = await hashes(target, revision);

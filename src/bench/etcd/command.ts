@@ -3,8 +3,6 @@
 import type { Command } from 'commander';
 import { tmpdir } from 'node:os';
 import { BenchOptionError, parseEtcdBenchOptions, type RawEtcdBenchOptions } from './options.js';
-import { renderMarkdown } from './report-markdown.js';
-import { runEtcdBench } from './run.js';
 import { benchSystems } from './systems.js';
 import { WORKLOADS } from './workloads.js';
 
@@ -33,6 +31,8 @@ export function registerEtcdBench(bench: Command): void {
         if (error instanceof BenchOptionError) command.error(`error: ${error.message}`);
         throw error;
       }
+      // Loaded on use, so `trellis --help` and the other commands start fast.
+      const [{ runEtcdBench }, { renderMarkdown }] = await Promise.all([import('./run.js'), import('./report-markdown.js')]);
       const { report, resultDir } = await runEtcdBench(options, registry);
       console.log(renderMarkdown(report));
       console.error(`results: ${resultDir}/report.md, results.json, chart.svg (member logs in logs/)`);

@@ -4,6 +4,7 @@
 // pay for loading gRPC and etcd's protos.
 
 import type { Command } from 'commander';
+import { addSnapshotRestore } from '../snapshot-restore-command.js';
 import type { ClientCommandBody } from './client-context.js';
 import { addClientOptions } from './client-options.js';
 import { addDelOptions, addGetOptions, addPutOptions, parseWholeNumber } from './kv-requests.js';
@@ -97,4 +98,5 @@ export function registerClientCommands(program: Command): void {
   const snapshots = group(program, 'snapshot', 'Manages etcd node snapshots');
   leaf(snapshots, 'save', ['filename'], 'Stores an etcd node backend snapshot to a given file', '<filename>').action(lazy(snapshot, (m) => m.save));
   leaf(snapshots, 'status', ['filename'], 'Gets backend snapshot status of a given file', '<filename>').action(lazy(snapshot, (m) => m.status));
+  addSnapshotRestore(snapshots);
 }
