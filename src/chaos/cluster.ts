@@ -234,7 +234,17 @@ export class Cluster {
     if (slot.memberId === undefined) throw new Error(`cannot replace ${name}: its member id is unknown`);
     // A removed member stops by itself: that exit is the harness's doing.
     slot.process?.expectExit();
-    const removed = await this.viaAnyOf(others, (client) => client.cluster.memberRemove({ ID: slot.memberId! }, deadline(5_000)), 20_000);
+    // A retry after an attempt whose answer was lost (a deadline during an election) finds the member gone: that is success.
+    const removed = await this.viaAnyOf(others, async (client) => {
+      try {
+        return await client.cluster.memberRemove({ ID: slot.memberId! }, deadline(5_000));
+      } catch (error) {
+        if (!/member not found/.test(errorText(error))) throw error;
+        const { members } = await client.cluster.memberList({}, deadline(5_000));
+        if (members.some((member) => String(member.ID) === String(slot.memberId))) throw error;
+        return { members };
+      }
+    }, 20_000);
     log(`removed member ${slot.memberName} (${slot.memberId}) through ${removed.members.length} remaining members`);
     await slot.process?.close();
     if (slot.process !== null) this.retired.push(slot.process);
