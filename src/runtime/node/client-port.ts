@@ -12,7 +12,7 @@
 // refused authority make their request at once.
 
 import { lookup } from 'node:dns/promises';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, isIP, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { isAcceptableAuthority } from '../../net/hpack-authority.js';
 import { Http2Opening, defaultOpeningLimits, frontSettingsFrame, guessProtocol, protocolGuessBytes, type OpeningLimits } from '../../net/hpack-opening.js';
@@ -97,7 +97,8 @@ export async function openClientPort(options: ClientPortOptions): Promise<Client
     }
     opening++;
     socket.setNoDelay(true);
-    new ConnectionFront(socket, limits, fallbackAuthority(), logger, counters, options.routes, wrapped, () => opening--).start();
+    const shared: FrontShared = { limits, logger, counters, routes: options.routes, wrapped, fallbackAuthority: fallbackAuthority() };
+    new ConnectionFront(socket, shared, () => opening--).start();
   };
 
   // Like grpc-js's bindAsync: every address the host resolves to, on one
@@ -142,12 +143,25 @@ export async function openClientPort(options: ClientPortOptions): Promise<Client
 
 /** A hostname listens on every address it resolves to, as grpc-js's bindAsync did. */
 async function listenAddresses(host: string): Promise<string[]> {
+  if (isIP(host) !== 0) return [host];
   try {
     const found = await lookup(host, { all: true });
     return [...new Set(found.map((entry) => entry.address))];
   } catch (error) {
     throw new Error(`cannot listen for etcd clients on ${host}: ${(error as Error).message}`);
   }
+}
+
+/** What every connection's front shares with the listener. */
+interface FrontShared {
+  readonly limits: ClientPortLimits;
+  readonly logger: Logger;
+  readonly counters: ClientPortCounters;
+  readonly routes: ClientPortRoutes;
+  /** Rewriting streams alive, for close(). */
+  readonly wrapped: Set<Duplex>;
+  /** What an authority with nothing usable in it becomes: the listener's own address. */
+  readonly fallbackAuthority: string;
 }
 
 /** One connection from accept to hand-over. */
@@ -158,16 +172,15 @@ class ConnectionFront {
   private settled = false;
   private readonly onData = (chunk: Buffer): void => this.data(chunk);
 
-  constructor(
-    private readonly socket: Socket,
-    private readonly limits: ClientPortLimits,
-    private readonly fallbackAuthority: string,
-    private readonly logger: Logger,
-    private readonly counters: ClientPortCounters,
-    private readonly routes: ClientPortRoutes,
-    private readonly wrapped: Set<Duplex>,
-    private readonly released: () => void,
-  ) {}
+  private readonly limits: ClientPortLimits;
+  private readonly logger: Logger;
+  private readonly counters: ClientPortCounters;
+
+  constructor(private readonly socket: Socket, private readonly shared: FrontShared, private readonly released: () => void) {
+    this.limits = shared.limits;
+    this.logger = shared.logger;
+    this.counters = shared.counters;
+  }
 
   start(): void {
     this.socket.on('data', this.onData);
@@ -189,7 +202,7 @@ class ConnectionFront {
       } else if (guess.kind === 'http1') {
         this.handOver(this.buffered, () => {
           this.counters.http1++;
-          this.routes.http1(this.socket);
+          this.shared.routes.http1(this.socket);
           // node:http reads the socket's handle directly; the bytes put back reach it as 'data'.
           this.socket.resume();
         });
@@ -219,13 +232,13 @@ class ConnectionFront {
       this.socket.pause();
       this.counters.http2Rewritten++;
       this.logger.debug({ remote: this.socket.remoteAddress, authority }, 'an HTTP/2 client sends an :authority Node would refuse: rewriting its header blocks');
-      const rewriter = new AuthorityRewriter(this.fallbackAuthority, this.limits.rewriter);
+      const rewriter = new AuthorityRewriter(this.shared.fallbackAuthority, this.limits.rewriter);
       const duplex = new RewritingDuplex(this.socket, rewriter, replay, (error) =>
         this.logger.warn({ remote: this.socket.remoteAddress, error: error.message }, 'closing an HTTP/2 connection whose bytes could not be parsed'),
       );
-      this.wrapped.add(duplex);
-      duplex.once('close', () => this.wrapped.delete(duplex));
-      this.routes.http2(duplex);
+      this.shared.wrapped.add(duplex);
+      duplex.once('close', () => this.shared.wrapped.delete(duplex));
+      this.shared.routes.http2(duplex);
     }
   }
 
@@ -237,7 +250,7 @@ class ConnectionFront {
   private direct(replay: Buffer): void {
     this.handOver(replay, () => {
       this.counters.http2Direct++;
-      this.routes.http2(this.socket);
+      this.shared.routes.http2(this.socket);
     });
   }
 
