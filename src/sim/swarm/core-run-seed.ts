@@ -34,11 +34,11 @@ const emptyStore = { revision: 1, kvs: [] } as const;
 
 /**
  * Snapshots come every few hundred entries here, so a client's results are
- * remembered for its last 128 requests rather than 2048 (each client has one
+ * remembered for its last 32 requests rather than 2048 (each client has one
  * request in flight): snapshots stay cheap to take and to install. The
  * ledger's machine must decide duplicates exactly as the members' do.
  */
-const machineOptions: CoreMachineOptions = { sessions: { ...defaultSessionLimits, maxResultsPerSession: 128 } };
+const machineOptions: CoreMachineOptions = { sessions: { ...defaultSessionLimits, maxResultsPerSession: 32 } };
 
 export async function runCoreSeed(options: SeedOptions): Promise<SeedResult> {
   const initial = planetNames.slice(0, options.nodes);
