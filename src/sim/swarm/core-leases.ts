@@ -9,7 +9,8 @@
 // was alive (its grant, or a keep-alive that answered with a TTL). Wall-clock
 // jumps and drift change nothing to that, since only the monotonic clock
 // counts. The witness samples every machine's monotonic clock when a client
-// calls, and reads the expiring leader's when its Lessor reports the expiry.
+// calls, and the leader's when its Lessor decides an expiry; the decision is
+// judged once its revoke commits (a deposed leader's decisions never do).
 // And the converse: a keep-alive must not answer "gone" for a lease that was
 // granted and cannot have expired yet by any clock.
 

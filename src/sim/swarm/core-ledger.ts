@@ -21,7 +21,6 @@ import type { KvResponse } from '../../kv/kv-state-machine.js';
 import type { Change } from '../../kv/mvcc-store.js';
 import { decodeCoreEntry } from '../../server/core-command.js';
 import { CoreMachine, type CoreMachineOptions } from '../../server/core-machine.js';
-import type { RaftNodeObserver } from '../../server/raft-node.js';
 
 /** A revision made by revoking a lease (on expiry, or by a client): the keys it deleted. */
 export interface LeaseRevocation {
@@ -69,16 +68,13 @@ export class CoreLedger {
     return this.appliedIndex;
   }
 
-  observer(): RaftNodeObserver {
-    return { applied: (_node, entry) => this.applied(entry) };
-  }
-
   /** Whether the lease exists in the committed state now (granted, not yet revoked). */
   leaseExists(id: bigint): boolean {
     return this.machine.kv.leaseInfo(id) !== null;
   }
 
-  private applied(entry: Entry): void {
+  /** A member applied `entry` (wire it to every member's RaftNodeObserver.applied). */
+  applied(entry: Entry): void {
     const index = entry.index as number;
     if (index <= this.appliedIndex) return;
     if (index !== this.appliedIndex + 1) {

@@ -58,7 +58,7 @@ export async function runCoreSeed(options: SeedOptions): Promise<SeedResult> {
     machine: machineOptions,
     unsafeStaleReads: options.staleReads === true,
     observer: {
-      applied: (node, entry) => ledger!.observer().applied!(node, entry),
+      applied: (_node, entry) => ledger!.applied(entry),
       leading: (node, term) => leases!.leaderElected(term, node),
       snapshotTaken: () => snapshots.taken++,
       persisted: (_node, work) => {
@@ -218,7 +218,9 @@ function describeProgress(cluster: CoreCluster, members: ReadonlySet<NodeId>, pe
       continue;
     }
     const status = node.status();
-    parts.push(`${id}: ${status.role} t${status.term} commit ${status.commitIndex} applied ${status.machineAppliedIndex}${status.stoppedReason === null ? '' : ` stopped (${status.stoppedReason})`}`);
+    const config = `voters ${status.config.voters.join(',')}${status.config.learners.length === 0 ? '' : ` learners ${status.config.learners.join(',')}`}`;
+    parts.push(`${id}: ${status.role} t${status.term} commit ${status.commitIndex} applied ${status.machineAppliedIndex} log ${status.firstIndex}..${status.lastIndex} ` +
+      `snapshot ${status.snapshotIndex} (${config})${status.stoppedReason === null ? '' : ` stopped (${status.stoppedReason})`}`);
   }
   return parts.join('; ');
 }
