@@ -501,7 +501,9 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
     if (this.isStopped) return;
     this.fatalErrorValue = error;
     const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    this.options.logger.error({ node: this.id, error: detail }, `${what}; stopping node ${this.id} (fail-stop) so nothing undurable is acknowledged`);
+    // The stack goes to the log too: a handler that throws is a bug to be found from this one line.
+    const stack = error instanceof Error ? (error.stack ?? '').split('\n').slice(1, 12).map((line) => line.trim()) : [];
+    this.options.logger.error({ node: this.id, error: detail, stack }, `${what}; stopping node ${this.id} (fail-stop) so nothing undurable is acknowledged`);
     this.stop(`${what}: ${detail}`);
   }
 

@@ -119,3 +119,39 @@ test('/health, /version and /metrics answer on the HTTP port as etcd\'s do', asy
   assert.match(metrics, new RegExp(`^etcd_debugging_mvcc_current_revision ${revision}$`, 'm'));
   assert.equal((await fetch(`${base}/nowhere`)).status, 404);
 });
+
+test('a watch from revision 1 over a long history catches up in many small steps without deepening the stack', async () => {
+  // One revision per replay step, so catching up 3,000 revisions takes 3,000 steps, each making the watch ready again.
+  const slow = await startLocalEtcd({ watch: { catchUpBatchRevisions: 1, watchBufferEvents: 4 } });
+  try {
+    const writes = 3_000;
+    for (let i = 0; i < writes; i++) await slow.backend.put({ key: Buffer.from(`pune/${i % 10}`), value: Buffer.from(String(i)) });
+    const client = new (etcdServices().Watch)(slow.address, credentials.createInsecure());
+    const stream = (client as unknown as { Watch(): ClientDuplexStream<Message, Message> }).Watch();
+    let events = 0;
+    let failure: unknown = null;
+    const done = new Promise<void>((resolve) => {
+      stream.on('data', (m: Message) => {
+        events += (m['events'] as unknown[] | undefined)?.length ?? 0;
+        if (events >= writes) resolve();
+      });
+      stream.on('error', (error: unknown) => {
+        failure = error;
+        resolve();
+      });
+    });
+    stream.write({ create_request: { key: Buffer.from('pune/'), range_end: Buffer.from('pune0'), start_revision: 1 } });
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 60_000);
+    });
+    await Promise.race([done, stuck]);
+    clearTimeout(timer);
+    assert.equal(failure, null);
+    assert.equal(events, writes, 'every write arrived through the catch-up');
+    stream.end();
+    client.close();
+  } finally {
+    await slow.close();
+  }
+});

@@ -31,11 +31,20 @@ function watchStream(context: ServiceContext, call: ServerDuplexStream<WireMessa
     if (!call.write(message)) waitingForDrain = true;
   };
 
+  // Taking a response can make more ready (a lagging watcher's next replay step), which calls pump again:
+  // that inner call returns at once and this loop takes the rest, so a long catch-up never deepens the stack.
+  let pumping = false;
   const pump = (): void => {
-    while (!closed && !holding && !waitingForDrain && !call.cancelled) {
-      const next = session.take();
-      if (next === null) return;
-      send(toWireWatchResponse(next.header, next.response));
+    if (pumping) return;
+    pumping = true;
+    try {
+      while (!closed && !holding && !waitingForDrain && !call.cancelled) {
+        const next = session.take();
+        if (next === null) return;
+        send(toWireWatchResponse(next.header, next.response));
+      }
+    } finally {
+      pumping = false;
     }
   };
 
