@@ -20,6 +20,7 @@ import { applyChange, decodeConfigChange, emptyConfig } from '../consensus/confi
 import type { ClusterConfig, ConfigChange, Entry, RaftCoreApi, RaftStatus, Ready, RestoredState } from '../consensus/types.js';
 import {
   type Completion,
+  type Outcome,
   deadlineExceeded,
   overloaded,
   refusalError,
@@ -209,7 +210,7 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
         requestId,
         this.nowMs(),
         options.timeoutMs,
-        () => done({ ok: true, value: read(this.options.machine) }),
+        () => done(this.runRead(read)),
         (error) => done({ ok: false, error }),
       );
       this.askReadIndex(requestId);
@@ -243,7 +244,7 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
 
   /** A serializable read: this node's state as applied so far, possibly stale, never waiting for the leader. */
   readSerializable<T>(read: (machine: S) => T, done: Completion<T>): void {
-    this.submit(done, () => done({ ok: true, value: read(this.options.machine) }));
+    this.submit(done, () => done(this.runRead(read)));
   }
 
   addMember(node: NodeId, asLearner: boolean, options: RequestOptions, done: Completion<void>): void {
@@ -277,6 +278,21 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
       if (refusal !== null) return done({ ok: false, error: refusalError(refusal) });
       this.transfer = { to, deadlineMs: this.nowMs() + options.timeoutMs, timeoutMs: options.timeoutMs, done };
     });
+  }
+
+  /**
+   * Runs a read against the state machine. Reads run inside the update queue,
+   * where an exception would stop the node; a read that throws is the
+   * caller's bug, so it fails that read alone and is logged.
+   */
+  private runRead<T>(read: (machine: S) => T): Outcome<T> {
+    try {
+      return { ok: true, value: read(this.options.machine) };
+    } catch (error) {
+      const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      this.options.logger.error({ node: this.id, error: detail }, 'a read threw; it fails alone');
+      return { ok: false, error: refused(`the read failed: ${detail}`) };
+    }
   }
 
   /** Called once when the node stops, by request or fail-stop, with the reason. */

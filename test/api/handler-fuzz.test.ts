@@ -116,6 +116,7 @@ function invoke(name: string, method: AnyMethod, bytes: Buffer): Promise<Outcome
 
 function assertAnswered(name: string, outcome: Outcome, allowDecodeFailure: boolean): void {
   assert.notEqual(outcome.code, status.DEADLINE_EXCEEDED, `${name} hung`);
+  assert.ok(!etcd.node.isStopped, `${name} stopped the member: ${String(etcd.node.raft.fatalError)}`);
   assert.ok(!outcome.details.startsWith('trellis: internal error'), `${name} failed inside a handler: ${outcome.details}`);
   if (outcome.code === status.OK) return;
   assert.ok(outcome.details.length > 0, `${name} answered ${outcome.code} without a message`);

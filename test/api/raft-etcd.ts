@@ -6,6 +6,7 @@
 import { nodeId } from '../../src/ids.js';
 import { RaftBackend } from '../../src/api/etcd/raft-backend.js';
 import { startEtcdServer, type EtcdServer } from '../../src/api/etcd/server.js';
+import { silentLogger } from '../../src/runtime/logger.js';
 import { SeededRandom } from '../../src/runtime/random.js';
 import { SystemClock, SystemTimers } from '../../src/runtime/node/system-clock.js';
 import type { Transport } from '../../src/runtime/transport.js';
@@ -30,7 +31,7 @@ export async function startRaftEtcd(): Promise<RaftEtcd> {
   const clock = new SystemClock();
   const timers = new SystemTimers();
   const node = await CoreNode.start({
-    id: self, clock, timers, logger: { debug() {}, info() {}, warn() {}, error() {} }, random: new SeededRandom(7),
+    id: self, clock, timers, logger: silentLogger, random: new SeededRandom(7),
     raftTransport: alone(self), peerTransport: alone(self), storage: new MemoryPersistence(),
     bootstrap: { voters: [self], outgoingVoters: [], learners: [] },
     bootstrapMembers: new Map([[self, { id: memberIdFromText('jupiter'), name: 'jupiter', peerUrls: ['http://127.0.0.1:2380'] }]]),

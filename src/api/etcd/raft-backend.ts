@@ -6,7 +6,7 @@
 // carry etcd's header: cluster id, this member's id, the revision and the
 // Raft term.
 
-import { checkKvCommand, type KvResponse } from '../../kv/kv-state-machine.js';
+import { checkKvCommand, type KvResponse, type KvResult } from '../../kv/kv-state-machine.js';
 import type { KvCommand } from '../../kv/kv-command.js';
 import { KvError } from '../../kv/errors.js';
 import { isReadOnlyTxn } from '../../kv/request-checks.js';
@@ -146,8 +146,17 @@ export class RaftBackend implements EtcdBackend {
     if (isReadOnlyTxn(request)) {
       const refusal = checkKvCommand({ type: 'txn', request }, this.node.machine.kv.limits);
       if (refusal !== null) throw refusal;
-      const response = await this.read<TxnResponse>(options, (machine) => machine.kv.store.txn(request));
-      return this.answer(response, response.revision);
+      const result = await this.read<KvResult<TxnResponse>>(options, (machine) => {
+        // The store throws KvError for a bad request (a future revision, say): as a result, not an exception, inside the member.
+        try {
+          return { ok: true, value: machine.kv.store.txn(request) };
+        } catch (error) {
+          if (error instanceof KvError) return { ok: false, error };
+          throw error;
+        }
+      });
+      if (!result.ok) throw result.error;
+      return this.answer(result.value, result.value.revision);
     }
     const response = await this.write({ type: 'txn', request });
     if (response.type !== 'txn') throw new EtcdError('Internal', 'txn answered with another type');

@@ -5,7 +5,7 @@
 // hub bounds.
 
 import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { toEtcdError } from '../etcd-errors.js';
+import { grpcStatusOf, toEtcdError } from '../etcd-errors.js';
 import { fromWatchRequest, toWireCanceled, toWireCreated, toWireCreateFailed, toWireProgress, toWireWatchResponse } from '../watch-translation.js';
 import { requestOf, type ServiceContext, type WireMessage } from './service-context.js';
 
@@ -43,6 +43,13 @@ function watchStream(context: ServiceContext, call: ServerDuplexStream<WireMessa
         if (next === null) return;
         send(toWireWatchResponse(next.header, next.response));
       }
+    } catch (error) {
+      // Pumps run inside the member's apply loop (a commit makes watchers ready): a failure here ends this
+      // stream with a status, never the member.
+      context.logger.error({ error: String(error) }, 'a watch stream failed; closing it');
+      close();
+      const { code, details } = grpcStatusOf(error);
+      call.emit('error', { code, details, message: details, name: 'EtcdError' });
     } finally {
       pumping = false;
     }
