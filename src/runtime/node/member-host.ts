@@ -94,9 +94,12 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
   });
 
   // The member table decides who the peers are: follow it as it changes through the log.
+  // A removed member's channel stays open a little longer: its last words (the answer to the request that removed
+  // it, when it led; its final commit index) are on their way, and are answered before it is refused for good.
+  const removalGraceMs = 2 * config.electionTimeoutMs;
   const follow = (member: MemberRecord, removed: boolean): void => {
     if (member.node === self) return;
-    if (removed) transport.removePeer(member.node);
+    if (removed) timers.schedule(removalGraceMs, () => transport.removePeer(member.node));
     else if (member.peerUrls.length > 0) transport.updatePeer(member.node, addressOf(member.peerUrls[0]!));
   };
   node.machine.members.onChange((change) => follow(change.member, change.type === 'removed'));
