@@ -108,7 +108,10 @@ export class CoreNode {
     this.peers = peers;
     this.lessor = new Lessor({ clock: options.clock });
     this.hub = new WatchHub(machine.kv, options.watch);
-    this.sessionName = `${options.id}.${options.random.nextInt(0, 2 ** 48).toString(36)}`;
+    const bootNonce = options.random.nextInt(0, 2 ** 48);
+    this.sessionName = `${options.id}.${bootNonce.toString(36)}`;
+    // This life's requests to other members are numbered apart from the previous life's, whose answers may still arrive.
+    peers.numberFrom(bootNonce + 1);
     this.reads = new FollowerReads(raft, options.unsafeStaleReads ?? false);
     this.leaderRequests = new LeaderRequests({
       id: options.id, raft, machine, lessor: this.lessor, peers, clock: options.clock,

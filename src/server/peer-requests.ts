@@ -72,6 +72,17 @@ export class PeerRequests {
     this.handler = handler;
   }
 
+  /**
+   * Numbers the requests from now on from `firstId`. A restarted member must
+   * not reuse its previous life's ids: an answer to a request of that life,
+   * still on its way, would be taken for the answer to the new request with
+   * the same id. Give each process its own random start.
+   */
+  numberFrom(firstId: number): void {
+    assert(Number.isSafeInteger(firstId) && firstId > 0 && this.pending.size === 0, 'number requests from a positive integer, before the first one');
+    this.nextId = firstId;
+  }
+
   request(to: NodeId, kind: string, body: PlainValue, timeoutMs: number, done: Completion<PlainValue>): void {
     if (this.pending.size >= this.options.maxPendingRequests) {
       done({ ok: false, error: overloaded('requests to other members', this.options.maxPendingRequests) });

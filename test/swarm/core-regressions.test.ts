@@ -113,9 +113,37 @@ test('a leader that once caught up by snapshot catches a new learner up with the
   assert.equal(valueAt(c, 'mars', 'pune/1'), valueAt(c, other!, 'pune/1'), 'mars holds what the others hold');
 });
 
+test('a follower that restarts does not take the answer to its previous life\'s keep-alive for the answer to its new one', async () => {
+  const c = coreCluster(34);
+  const leader = await c.electLeader();
+  const [follower] = planets.filter((node) => node !== leader);
+  succeeded(await answer(c, grantLease(c, leader, 21n, 2)));
+  succeeded(await answer(c, grantLease(c, leader, 22n, 5)));
+  await c.world.runFor(600); // the leader's Lessor takes charge at its next lease check
+  const keepAlive = (id: bigint) => c.request<number>((done) => c.call(follower!, done, (node) => node.leaseKeepAlive(id, done)));
+
+  // Bob's keep-alive of lease 21 reaches the leader, which must confirm its leadership before it answers: neptune cannot
+  // reach it and the follower's acknowledgements take 300 ms, so the answer leaves after the follower has restarted.
+  const third = planets.find((node) => node !== leader && node !== follower)!;
+  c.world.blockLink(third, leader);
+  keepAlive(21n);
+  await c.world.runFor(5);
+  c.world.configureLink(follower!, leader, { minLatencyMs: 300, maxLatencyMs: 300 });
+  await c.world.runFor(45);
+  c.world.crash(follower!);
+  c.world.restart(follower!);
+  await c.world.runUntil(() => c.node(follower!)?.status().leader === leader, { limitMs: 1_000 });
+
+  // Alice's keep-alive of lease 22 is the new process's first request to the leader; the answer to bob's (TTL 2) arrives first.
+  const renewed = await answer(c, keepAlive(22n));
+  assert.ok(renewed.ok, renewed.ok ? '' : renewed.error.message);
+  assert.equal(renewed.value, 5, 'alice is told lease 22\'s TTL, not lease 21\'s');
+});
+
 const regressions = [
   { seed: 2, nodes: 3, simulatedMs: 30_000, bug: 'after a power loss the restarted leader\'s Lessor knew none of the recovered leases: keep-alives answered "gone" and they never expired' },
   { seed: 43, nodes: 3, simulatedMs: 30_000, bug: 'a leader paused while isolated woke up and answered a queued keep-alive: "gone", for a lease its successor kept alive' },
+  { seed: 8139, nodes: 5, simulatedMs: 60_000, bug: 'venus restarted, and the leader\'s answer to its previous life\'s keep-alive #1 answered its new keep-alive #1, of another lease' },
 ];
 
 for (const { seed, nodes, simulatedMs, bug } of regressions) {
