@@ -86,6 +86,16 @@ export class WatchHub {
   private nextWatchId = 1;
   private lastRevision: number;
   private readyListener: (watchId: number) => void = () => {};
+  /**
+   * Ready signals wait while the hub is inside one of its own operations and
+   * go out when the outermost one ends. A listener takes responses at once,
+   * and taking can replay a lagging watcher's history: were that to happen in
+   * the middle of a replay step, the watcher's position would not have moved
+   * yet and the same revision would be replayed twice (then a later one skipped).
+   */
+  private depth = 0;
+  private readonly pendingReady = new Set<number>();
+  private taking: Watcher | null = null;
   private readonly bufferEvents: number;
   private readonly batchRevisions: number;
   private readonly responseEvents: number;
@@ -100,8 +110,8 @@ export class WatchHub {
     this.maxWatchers = options.maxWatchers ?? 100_000;
     assert(this.bufferEvents > 0 && this.batchRevisions > 0 && this.responseEvents > 0 && this.responseBytes > 0, 'watch limits must be positive');
     this.lastRevision = source.revision;
-    source.onCommit((revision, changes) => this.committed(revision, changes));
-    source.onRestore?.(() => this.restored());
+    source.onCommit((revision, changes) => this.operation(() => this.committed(revision, changes)));
+    source.onRestore?.(() => this.operation(() => this.restored()));
   }
 
   /** Called whenever a watcher with nothing pending gets something to take. */
@@ -135,7 +145,7 @@ export class WatchHub {
     if (watcher.nextRevision > current) this.markSynced(watcher);
     else {
       this.unsynced.add(watcher);
-      this.catchUp(watcher);
+      this.operation(() => this.catchUp(watcher));
     }
     return { watchId: watcher.id, revision: current };
   }
@@ -149,14 +159,16 @@ export class WatchHub {
 
   /** Queues a progress notification (current revision, no events) for every synced watcher, as etcd's RequestProgress. */
   requestProgress(): void {
-    for (const watcher of this.watchers.values()) this.progress(watcher.id);
+    this.operation(() => {
+      for (const watcher of this.watchers.values()) this.progress(watcher.id);
+    });
   }
 
   /** Progress for one watcher; only a synced one can promise it has seen everything up to now. */
   progress(watchId: number): boolean {
     const watcher = this.watchers.get(watchId);
     if (watcher === undefined || !watcher.synced) return false;
-    this.enqueue(watcher, { kind: 'progress', revision: this.source.revision });
+    this.operation(() => this.enqueue(watcher, { kind: 'progress', revision: this.source.revision }));
     return true;
   }
 
@@ -169,19 +181,30 @@ export class WatchHub {
     return this.watchers.get(watchId)?.synced ?? false;
   }
 
-  /** The next response for a watcher, or null if nothing is pending. */
+  /** The next response for a watcher, or null if nothing is pending. Call it until null: a watcher being taken from gets no ready signal. */
   take(watchId: number): WatchResponse | null {
     const watcher = this.watchers.get(watchId);
     if (watcher === undefined) return null;
-    const response = this.pack(watcher);
-    if (watcher.finished && watcher.queue.length === 0) this.remove(watcher);
-    else if (!watcher.synced) this.catchUp(watcher);
-    return response;
+    return this.operation(() => {
+      // The caller takes until null, so refilling this watcher needs no ready signal (one would only nest the caller).
+      this.taking = watcher;
+      try {
+        if (!watcher.synced && watcher.queue.length === 0) this.catchUp(watcher);
+        const response = this.pack(watcher);
+        if (watcher.finished && watcher.queue.length === 0) this.remove(watcher);
+        else if (!watcher.synced && watcher.queue.length === 0) this.catchUp(watcher);
+        return response;
+      } finally {
+        this.taking = null;
+      }
+    });
   }
 
   /** One bounded replay step for every unsynced watcher; the node calls it periodically (etcd: every 100 ms). */
   syncUnsynced(): void {
-    for (const watcher of [...this.unsynced]) this.catchUp(watcher);
+    this.operation(() => {
+      for (const watcher of [...this.unsynced]) this.catchUp(watcher);
+    });
   }
 
   private pack(watcher: Watcher): WatchResponse | null {
@@ -297,7 +320,27 @@ export class WatchHub {
   private enqueue(watcher: Watcher, item: Item): void {
     const wasEmpty = watcher.queue.length === 0;
     watcher.queue.push(item);
-    if (wasEmpty) this.readyListener(watcher.id);
+    if (!wasEmpty || watcher === this.taking) return;
+    if (this.depth > 0) this.pendingReady.add(watcher.id);
+    else this.readyListener(watcher.id);
+  }
+
+  /** Runs a hub operation; ready signals raised inside it go out once the outermost operation is over. */
+  private operation<T>(body: () => T): T {
+    this.depth++;
+    try {
+      return body();
+    } finally {
+      this.depth--;
+      if (this.depth === 0) this.flushReady();
+    }
+  }
+
+  private flushReady(): void {
+    for (const watchId of this.pendingReady) {
+      this.pendingReady.delete(watchId);
+      if (this.watchers.has(watchId)) this.readyListener(watchId);
+    }
   }
 
   private markSynced(watcher: Watcher): void {

@@ -250,3 +250,26 @@ test('responses are bounded by events and bytes, but never split a revision', ()
   const sizes = drain(hub, watchId).map((response) => (response.kind === 'events' ? response.events.length : 0));
   assert.deepEqual(sizes, [3, 2, 4]);
 });
+
+test('a consumer that takes from inside the ready signal, as the watch stream does, sees a lagging watcher\'s replay once, with no gap', () => {
+  const store = new MvccStore();
+  for (let i = 0; i < 300; i++) store.put({ key: b(`pune/${i % 7}`), value: b(String(i)) });
+  // Tiny buffer and replay steps, so catching up takes many steps and each makes the watcher ready again.
+  const hub = new WatchHub(store, { watchBufferEvents: 2, catchUpBatchRevisions: 3, maxResponseEvents: 2 });
+  const seen: number[] = [];
+  let watchId = -1;
+  const pump = (id: number): void => {
+    if (id !== watchId) return;
+    for (let response = hub.take(id); response !== null; response = hub.take(id)) {
+      if (response.kind === 'events') for (const event of response.events) seen.push(event.kv.modRevision);
+    }
+  };
+  hub.onReady(pump);
+  watchId = hub.watch({ key: b('pune/'), rangeEnd: prefixEnd(b('pune/')), startRevision: 1 }).watchId;
+  // The stream learns its watch id only now (the hub signalled before returning it), so it pumps once, as LocalWatchSession does.
+  pump(watchId);
+  for (let round = 0; round < 400 && seen.length < 300; round++) hub.syncUnsynced();
+  for (let i = 300; i < 320; i++) store.put({ key: b(`pune/${i % 7}`), value: b(String(i)) });
+  for (let round = 0; round < 50 && seen.length < 320; round++) hub.syncUnsynced();
+  assert.deepEqual(seen, Array.from({ length: 320 }, (_, i) => i + 2), 'every revision once, in order');
+});
