@@ -114,7 +114,7 @@ export class CoreNode {
     peers.numberFrom(bootNonce + 1);
     this.reads = new FollowerReads(raft, options.unsafeStaleReads ?? false);
     this.leaderRequests = new LeaderRequests({
-      id: options.id, raft, machine, lessor: this.lessor, peers, clock: options.clock,
+      id: options.id, raft, machine, lessor: this.lessor, peers, clock: options.clock, timers: options.timers,
       timeoutMs: options.peerRequestTimeoutMs ?? 5_000,
     });
     machine.kv.onLeaseChange((change) => this.lessor.observe(change));

@@ -9,6 +9,7 @@ import type { RaftMessage } from '../consensus/messages.js';
 import type { ConfigChange } from '../consensus/types.js';
 import type { Lessor } from '../kv/lessor.js';
 import type { Clock } from '../runtime/clock.js';
+import type { Timers } from '../runtime/timers.js';
 import { type ClientError, type Completion, type Outcome, notLeader } from './client-errors.js';
 import { bigintField, record, stringsField } from './core-command.js';
 import { CoreError, type CoreMachine, type CoreResult, isCoreErrorCode } from './core-machine.js';
@@ -38,6 +39,7 @@ export interface LeaderRequestsOptions {
   readonly lessor: Lessor;
   readonly peers: PeerRequests;
   readonly clock: Clock;
+  readonly timers: Timers;
   readonly timeoutMs: number;
 }
 
@@ -63,9 +65,14 @@ export class LeaderRequests {
 
   // ---- routing ----
 
-  /** Runs `here` on the leader, or asks the leader and decodes its answer. */
+  /**
+   * Runs `here` on the leader, or asks the leader and decodes its answer.
+   * While no leader is known (an election is on), or the member asked says it
+   * no longer leads, it tries again every retryMs until its deadline: these
+   * requests are safe to repeat, and a client would rather wait out an
+   * election than be told "no leader".
+   */
   private route<T>(kind: string, body: PlainValue, done: Completion<T>, here: (reply: (outcome: Outcome<PlainValue>) => void) => void, decode: (value: PlainValue) => T): void {
-    const status = this.options.raft.status();
     const finish = (outcome: Outcome<PlainValue>): void => {
       if (!outcome.ok) return done(outcome);
       try {
@@ -74,13 +81,24 @@ export class LeaderRequests {
         done({ ok: false, error: new PeerRefusal('malformed-answer', `malformed answer from the leader: ${(error as Error).message}`) });
       }
     };
-    if (status.role === 'leader') return here(finish);
-    if (status.leader === null) return done({ ok: false, error: notLeader(null) });
-    this.options.peers.request(status.leader, kind, body, this.options.timeoutMs, (outcome) => {
-      if (outcome.ok || !(outcome.error instanceof PeerRefusal)) return finish(outcome);
-      const refusal = outcome.error;
-      finish({ ok: false, error: isCoreErrorCode(refusal.peerCode) ? new CoreError(refusal.peerCode, refusal.message) : refusal });
-    });
+    const deadlineMs = this.options.clock.monotonicNowMs() + this.options.timeoutMs;
+    const attempt = (): void => {
+      const status = this.options.raft.status();
+      const retry = (error: ClientError): void => {
+        if (this.options.raft.isStopped || this.options.clock.monotonicNowMs() + retryMs >= deadlineMs) return done({ ok: false, error });
+        this.options.timers.schedule(retryMs, attempt);
+      };
+      if (status.role === 'leader') return here(finish);
+      if (status.leader === null) return retry(notLeader(null));
+      const leftMs = Math.max(1, deadlineMs - this.options.clock.monotonicNowMs());
+      this.options.peers.request(status.leader, kind, body, leftMs, (outcome) => {
+        if (outcome.ok || !(outcome.error instanceof PeerRefusal)) return finish(outcome);
+        const refusal = outcome.error;
+        if (refusal.peerCode === 'not-leader') return retry(notLeader(null));
+        finish({ ok: false, error: isCoreErrorCode(refusal.peerCode) ? new CoreError(refusal.peerCode, refusal.message) : refusal });
+      });
+    };
+    attempt();
   }
 
   private serve(_from: NodeId, kind: string, body: PlainValue, reply: PeerReply): void {
@@ -196,6 +214,9 @@ export class LeaderRequests {
     });
   }
 }
+
+/** How often a request that found no leader looks again. */
+const retryMs = 50;
 
 /** Members the cluster may hold at once; beyond it MemberAdd is refused (etcd sets no bound, and advises 7 at most). */
 export const maxMembers = 64;
