@@ -134,7 +134,10 @@ export class CoreNode {
     const observer = {
       ...user,
       following: (node: NodeId, leader: NodeId, leaderTerm: Parameters<NonNullable<RaftNodeObserver['following']>>[2]) => {
-        if (leader !== lastLeader) counters.leaderChanges++;
+        if (leader !== lastLeader) {
+          counters.leaderChanges++;
+          options.logger.info({ node, leader, term: leaderTerm }, leader === node ? `${node} leads term ${leaderTerm}` : `${node} follows ${leader} in term ${leaderTerm}`);
+        }
         lastLeader = leader;
         user?.following?.(node, leader, leaderTerm);
       },

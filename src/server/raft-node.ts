@@ -238,7 +238,8 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
     const leading = this.core.status().role === 'leader';
     for (const waiter of [...this.waiting.unconfirmedReads()]) {
       const stale = waiter.askedAtMs !== null && !leading && nowMs - waiter.askedAtMs >= this.limits.forwardResendMs;
-      if (waiter.askedAtMs === null || stale || (leaderChanged && !leading)) this.askReadIndex(waiter.requestId, waiter);
+      // A new leader (this node included: becoming leader starts with no rounds in flight) is asked again.
+      if (waiter.askedAtMs === null || stale || leaderChanged) this.askReadIndex(waiter.requestId, waiter);
     }
   }
 

@@ -60,7 +60,7 @@ export function clusterSteps(spareUrl: () => string): Step[] {
     {
       title: 'member add a learner',
       args: () => ['member', 'add', 'n4', `--peer-urls=${spareUrl()}`, '--learner'],
-      capture: (stdout, vars) => vars.extra.set('id-n4', /Member ([0-9a-f]+) added/.exec(stdout)?.[1] ?? 'none'),
+      capture: (stdout, vars) => vars.extra.set('id-n4', /Member\s+([0-9a-f]+) added/.exec(stdout)?.[1] ?? 'none'),
       normalise: sortClusterList,
     },
     { title: 'member list with an unstarted learner', args: ['member', 'list'], normalise: sortLines },

@@ -8,9 +8,16 @@ import { test } from 'node:test';
 import { etcdctl } from '../api/etcdctl-scenario.js';
 import { TestCluster, sleep } from './processes.js';
 
+let cluster: TestCluster | null = null;
+
+/** The last lines each member logged, so a failure can be read without rerunning. */
+function memberLogs(): string {
+  return (cluster?.members ?? []).map((m) => `--- ${m.name}:\n${m.log.split('\n').filter((line) => !line.includes('channel to')).slice(-15).join('\n')}`).join('\n');
+}
+
 async function run(endpoint: string, ...args: string[]): Promise<string> {
   const result = await etcdctl(endpoint, args).done;
-  assert.equal(result.exit, '0', `etcdctl ${args.join(' ')} failed: ${result.stderr}`);
+  assert.equal(result.exit, '0', `etcdctl ${args.join(' ')} failed: ${result.stderr}\n${memberLogs()}`);
   return result.stdout;
 }
 
@@ -23,14 +30,14 @@ async function eventually(what: string, probe: () => Promise<boolean>, limitMs =
 }
 
 test('pune joins as a learner, is promoted once caught up, and the removed leader stops serving', async () => {
-  const cluster = await TestCluster.start();
+  cluster = await TestCluster.start({ flags: ['--log-level', 'info'] });
   try {
     const all = cluster.endpoints;
     for (const city of ['boston', 'philadelphia', 'london']) await run(all, 'put', `widgets/${city}`, '5');
 
-    const pune = await cluster.spareMember('pune');
+    const pune = await cluster!.spareMember('pune');
     const added = await run(all, 'member', 'add', 'pune', `--peer-urls=http://127.0.0.1:${pune.peerPort}`, '--learner');
-    const puneId = /Member ([0-9a-f]+) added/.exec(added)?.[1];
+    const puneId = /Member\s+([0-9a-f]+) added/.exec(added)?.[1];
     assert.ok(puneId !== undefined, added);
     const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(added)![1]!;
     cluster.launch(pune, 'existing', initialCluster);

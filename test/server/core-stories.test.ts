@@ -153,3 +153,20 @@ test('a request to a member that knows no leader fails at its deadline, not with
   assert.equal(error.code, 'deadline-exceeded');
   assert.equal(valueAt(c, leader, 'boston'), undefined);
 });
+
+test('reads waiting on a leader that vanishes complete under the next leader, even when the reader itself is elected', async () => {
+  const c = coreCluster(28);
+  const leader = await c.electLeader();
+  putRevision(await answer(c, put(c, leader, 'boston', '7')));
+  const [first, second] = others(c, leader);
+  // The leader is cut off the moment the reads are asked: their read-index requests go nowhere.
+  c.world.isolate(leader);
+  const reads = [read(c, first!, 'boston', 'linearizable'), read(c, second!, 'boston', 'linearizable')];
+  await c.world.runUntil(() => c.leader() !== null && c.leader() !== leader, { limitMs: 10_000 });
+  assert.ok([first, second].includes(c.leader()!), 'one of the readers now leads');
+  for (const reply of reads) {
+    const outcome = await answer(c, reply);
+    assert.ok(outcome.ok, outcome.ok ? '' : outcome.error.message);
+    assert.equal(str(outcome.value.kvs[0]!.value), '7');
+  }
+});
