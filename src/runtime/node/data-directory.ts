@@ -29,7 +29,12 @@ const known = { root: new Set(['member']), member: new Set(['identity', 'identit
 const hex = (id: bigint): string => id.toString(16);
 
 export async function readIdentity(disk: Disk, dataDir: string): Promise<MemberIdentity | undefined> {
-  const bytes = await readAtomicFile(disk, identityPath);
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = await readAtomicFile(disk, identityPath);
+  } catch (error) {
+    throw new ConfigError(`data directory ${dataDir}: ${identityPath} is damaged (${(error as Error).message.split('. ')[0]}): use a fresh directory, or restore one from a snapshot`);
+  }
   if (bytes === undefined) return undefined;
   let parsed: Record<string, unknown>;
   try {
