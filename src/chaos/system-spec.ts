@@ -8,25 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { etcdStyleFlags, type MemberLaunch } from '../api/etcd/member-launch.js';
 
-export interface MemberLaunch {
-  readonly name: string;
-  readonly dataDir: string;
-  /** Listened on and advertised to clients. */
-  readonly clientUrl: string;
-  /** Where the member itself listens for peers. */
-  readonly peerListenUrl: string;
-  /** What peers dial: a proxy in front of the member, or the member itself. */
-  readonly peerAdvertiseUrl: string;
-  readonly initialCluster: readonly { readonly name: string; readonly peerUrl: string }[];
-  readonly clusterState: 'new' | 'existing';
-  readonly clusterToken: string;
-  readonly heartbeatMs: number;
-  readonly electionMs: number;
-  readonly snapshotCount: number;
-  readonly quotaBackendBytes: number;
-  readonly maxRequestBytes: number;
-}
+export { etcdStyleFlags, type MemberLaunch };
 
 /** What a peer connection's first bytes say about who dialed it. */
 export type PeerIdentification =
@@ -61,26 +45,6 @@ export interface SystemSpec {
   readonly staleReads: 'serializable-ranges' | 'server-flag';
   /** A log line the member writes when fsync fails, for the disk-error check. */
   readonly fsyncFailureLog: RegExp;
-}
-
-/** The flags both systems take, with etcd's names. */
-export function etcdStyleFlags(member: MemberLaunch): string[] {
-  return [
-    '--name', member.name,
-    '--data-dir', member.dataDir,
-    '--listen-client-urls', member.clientUrl,
-    '--advertise-client-urls', member.clientUrl,
-    '--listen-peer-urls', member.peerListenUrl,
-    '--initial-advertise-peer-urls', member.peerAdvertiseUrl,
-    '--initial-cluster', member.initialCluster.map((m) => `${m.name}=${m.peerUrl}`).join(','),
-    '--initial-cluster-state', member.clusterState,
-    '--initial-cluster-token', member.clusterToken,
-    '--heartbeat-interval', String(member.heartbeatMs),
-    '--election-timeout', String(member.electionMs),
-    '--snapshot-count', String(member.snapshotCount),
-    '--quota-backend-bytes', String(member.quotaBackendBytes),
-    '--max-request-bytes', String(member.maxRequestBytes),
-  ];
 }
 
 const maxHeadBytes = 16 * 1024;

@@ -22,3 +22,16 @@ export interface RaftNodeObserver {
   /** The node, in `term`, now takes `leader` for the leader (once per change). */
   following?(node: NodeId, leader: NodeId, term: Term): void;
 }
+
+/** One observer that tells every one of `observers` (read at each call, so observers added later hear from then on). */
+export function fanOut(observers: readonly RaftNodeObserver[]): RaftNodeObserver {
+  return {
+    recovered: (node, restored) => observers.forEach((each) => each.recovered?.(node, restored)),
+    persisted: (node, work) => observers.forEach((each) => each.persisted?.(node, work)),
+    applied: (node, entry) => observers.forEach((each) => each.applied?.(node, entry)),
+    leading: (node, leaderTerm, commitIndex) => observers.forEach((each) => each.leading?.(node, leaderTerm, commitIndex)),
+    committing: (node, leaderTerm, commitIndex) => observers.forEach((each) => each.committing?.(node, leaderTerm, commitIndex)),
+    snapshotTaken: (node, index) => observers.forEach((each) => each.snapshotTaken?.(node, index)),
+    following: (node, leader, leaderTerm) => observers.forEach((each) => each.following?.(node, leader, leaderTerm)),
+  };
+}

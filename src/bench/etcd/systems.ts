@@ -8,15 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { etcdStyleFlags, type ClusterSettings, type MemberLaunch } from '../../api/etcd/member-launch.js';
 
-/** The settings both systems get, with the same values, in every run. */
-export interface ClusterSettings {
-  readonly heartbeatMs: number;
-  readonly electionMs: number;
-  readonly snapshotCount: number;
-  readonly quotaBackendBytes: number;
-  readonly maxRequestBytes: number;
-}
+export { etcdStyleFlags, type ClusterSettings, type MemberLaunch };
 
 /** etcd 3.4's defaults, written out so that both systems are told the same thing. */
 export const defaultClusterSettings: ClusterSettings = {
@@ -26,17 +20,6 @@ export const defaultClusterSettings: ClusterSettings = {
   quotaBackendBytes: 2 * 1024 ** 3,
   maxRequestBytes: 1.5 * 1024 * 1024,
 };
-
-export interface MemberLaunch extends ClusterSettings {
-  readonly name: string;
-  readonly dataDir: string;
-  readonly clientUrl: string;
-  readonly peerListenUrl: string;
-  readonly peerAdvertiseUrl: string;
-  readonly initialCluster: readonly { readonly name: string; readonly peerUrl: string }[];
-  readonly clusterState: 'new' | 'existing';
-  readonly clusterToken: string;
-}
 
 export interface SystemCommand {
   readonly binary: string;
@@ -50,26 +33,6 @@ export interface BenchSystem {
   command(member: MemberLaunch, options: { readonly unsafeStaleReads: boolean }): SystemCommand;
   /** Why this system cannot be started here, or undefined when it can. */
   unavailableReason(): string | undefined;
-}
-
-/** The flags both systems take, with etcd's names. */
-export function etcdStyleFlags(member: MemberLaunch): string[] {
-  return [
-    '--name', member.name,
-    '--data-dir', member.dataDir,
-    '--listen-client-urls', member.clientUrl,
-    '--advertise-client-urls', member.clientUrl,
-    '--listen-peer-urls', member.peerListenUrl,
-    '--initial-advertise-peer-urls', member.peerAdvertiseUrl,
-    '--initial-cluster', member.initialCluster.map((m) => `${m.name}=${m.peerUrl}`).join(','),
-    '--initial-cluster-state', member.clusterState,
-    '--initial-cluster-token', member.clusterToken,
-    '--heartbeat-interval', String(member.heartbeatMs),
-    '--election-timeout', String(member.electionMs),
-    '--snapshot-count', String(member.snapshotCount),
-    '--quota-backend-bytes', String(member.quotaBackendBytes),
-    '--max-request-bytes', String(member.maxRequestBytes),
-  ];
 }
 
 export const etcdBinary = '/usr/bin/etcd';

@@ -16,6 +16,7 @@ import { CoreNode } from '../../server/core-node.js';
 import { type MemberContext, memberIdFromText } from '../../server/member-table.js';
 import type { PeerMessage } from '../../server/peer-requests.js';
 import type { RaftNodeLimits, RaftNodeObserver } from '../../server/raft-node.js';
+import { fanOut } from '../../server/raft-node-observer.js';
 import { RaftStorage, type RaftStorageOptions } from '../../server/raft-storage.js';
 import type { SimNetwork } from '../network.js';
 import { World, type SimNodeEnvironment, type WorldOptions } from '../world.js';
@@ -125,16 +126,7 @@ export class CoreCluster {
   }
 
   private async boot(env: SimNodeEnvironment, bootstrap: ClusterConfig): Promise<CoreNode | null> {
-    const observers = this.observers;
-    const observer: RaftNodeObserver = {
-      recovered: (node, restored) => observers.forEach((each) => each.recovered?.(node, restored)),
-      persisted: (node, work) => observers.forEach((each) => each.persisted?.(node, work)),
-      applied: (node, entry) => observers.forEach((each) => each.applied?.(node, entry)),
-      leading: (node, leaderTerm, commitIndex) => observers.forEach((each) => each.leading?.(node, leaderTerm, commitIndex)),
-      committing: (node, leaderTerm, commitIndex) => observers.forEach((each) => each.committing?.(node, leaderTerm, commitIndex)),
-      snapshotTaken: (node, index) => observers.forEach((each) => each.snapshotTaken?.(node, index)),
-      following: (node, leader, leaderTerm) => observers.forEach((each) => each.following?.(node, leader, leaderTerm)),
-    };
+    const observer = fanOut(this.observers);
     try {
       const storage = await RaftStorage.open(env.disk, coreDirectory, { logger: env.logger, wallClock: env.clock, ...this.options.storageOptions });
       const node = await CoreNode.start({

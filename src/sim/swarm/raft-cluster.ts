@@ -13,6 +13,7 @@ import { type Completion, type Outcome, stopped } from '../../server/client-erro
 import { type KvCommand, type KvResult, KvRegisterMachine, encodeKvCommand } from '../../server/kv-register-machine.js';
 import { MemoryPersistence } from '../../server/memory-persistence.js';
 import { RaftNode, type RaftNodeLimits, type RaftNodeObserver } from '../../server/raft-node.js';
+import { fanOut } from '../../server/raft-node-observer.js';
 import type { RaftPersistence } from '../../server/raft-persistence.js';
 import { RaftStorage, type RaftStorageOptions } from '../../server/raft-storage.js';
 import type { SimNetwork } from '../network.js';
@@ -154,16 +155,7 @@ export class RaftCluster {
   // null, as a daemon that exits at start; the run goes on without it.
   private async boot(env: SimNodeEnvironment, bootstrap: ClusterConfig): Promise<KvRaftNode | null> {
     const transport = env.transport(this.network);
-    const observers = this.observers;
-    const observer: RaftNodeObserver = {
-      recovered: (node, restored) => observers.forEach((each) => each.recovered?.(node, restored)),
-      persisted: (node, work) => observers.forEach((each) => each.persisted?.(node, work)),
-      applied: (node, entry) => observers.forEach((each) => each.applied?.(node, entry)),
-      leading: (node, leaderTerm, commitIndex) => observers.forEach((each) => each.leading?.(node, leaderTerm, commitIndex)),
-      committing: (node, leaderTerm, commitIndex) => observers.forEach((each) => each.committing?.(node, leaderTerm, commitIndex)),
-      snapshotTaken: (node, index) => observers.forEach((each) => each.snapshotTaken?.(node, index)),
-      following: (node, leader, leaderTerm) => observers.forEach((each) => each.following?.(node, leader, leaderTerm)),
-    };
+    const observer = fanOut(this.observers);
     try {
       const storage = await this.openStorage(env);
       return await RaftNode.start({
