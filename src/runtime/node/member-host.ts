@@ -123,6 +123,8 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
       backend, listen: { host: hostOfUrl(client), port: Number(client.port) },
       ...(metrics === undefined ? {} : { http: { host: hostOfUrl(metrics), port: Number(metrics.port) } }),
       maxRequestBytes: config.maxRequestBytes, maxTxnOps: config.maxTxnOps, requestTimeoutMs, logger,
+      // A bench switch, not a setting: grpc-js's server in place of the lean one, to measure what the lean one buys.
+      grpcImplementation: process.env['TRELLIS_GRPC_SERVER'] === 'grpc-js' ? 'grpc-js' : 'lean',
     });
   } catch (error) {
     node.stop('the client port could not be opened');
