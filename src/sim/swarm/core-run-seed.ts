@@ -56,6 +56,8 @@ export async function runCoreSeed(options: SeedOptions): Promise<SeedResult> {
     limits: { snapshotEntries: options.snapshotEntries ?? 200 },
     storageOptions: { wal: { segmentSizeBytes: 16 * 1024 } },
     machine: machineOptions,
+    // Small watch buffers: a watcher that takes its events every 100 ms often falls behind and catches up from history.
+    watch: { watchBufferEvents: 16, catchUpBatchRevisions: 8, maxResponseEvents: 8 },
     unsafeStaleReads: options.staleReads === true,
     observer: {
       applied: (_node, entry) => ledger!.applied(entry),

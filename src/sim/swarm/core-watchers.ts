@@ -14,7 +14,7 @@ import type { WatchEvent, WatchResponse } from '../../kv/watch-hub.js';
 import type { Random } from '../../runtime/random.js';
 import type { CoreNode } from '../../server/core-node.js';
 import type { CoreCluster } from './core-cluster.js';
-import type { CoreLedger } from './core-ledger.js';
+import { CommittedReplay, type CoreLedger } from './core-ledger.js';
 import { bytes, checkKeyValue, text } from './core-requests.js';
 
 interface Attachment {
@@ -28,6 +28,9 @@ interface Attachment {
 interface Watcher {
   readonly name: string;
   readonly shape: Omit<WatchSpec, 'watcherId' | 'startRevision'>;
+  /** How often it takes its events: a slow reader's buffer fills, and it catches up from history. */
+  readonly pollEveryMs: number;
+  nextPollMs: number;
   records: number;
   spec: WatchSpec | null;
   responses: CheckWatchEvent[][];
@@ -40,14 +43,20 @@ export interface WatchStatistics {
   responses: number;
   moves: number;
   cancelled: number;
+  /** Events whose prev_kv lay below the member's compaction when delivered (etcd sends those without it). */
+  prevKvsBelowCompaction: number;
 }
 
 export const watchPollIntervalMs = 100;
+/** The slow reader takes its events this rarely: more than the swarm's watch buffer fills meanwhile. */
+export const slowWatchPollIntervalMs = 1_500;
 
 export class WatchClients {
-  readonly statistics: WatchStatistics = { events: 0, responses: 0, moves: 0, cancelled: 0 };
+  readonly statistics: WatchStatistics = { events: 0, responses: 0, moves: 0, cancelled: 0, prevKvsBelowCompaction: 0 };
   private readonly watchers: Watcher[];
   private readonly finished: WatcherRecord[] = [];
+  /** Events delivered without prev_kv at or below their member's compaction revision (see excusePrevKvsBelowCompaction). */
+  private readonly prevKvsMissing: { events: CheckWatchEvent[]; index: number; compactRevision: number }[] = [];
   private running = false;
 
   constructor(
@@ -57,12 +66,12 @@ export class WatchClients {
     private readonly random: Random,
     private readonly report: (detail: string) => void,
   ) {
-    const prefix = (name: string, key: string): Watcher => fresh(name, { key, rangeEnd: prefixRangeEnd(key), prevKv: true });
+    const prefix = (name: string, key: string): Watcher => fresh(name, { key, rangeEnd: prefixRangeEnd(key), prevKv: true }, watchPollIntervalMs);
     this.watchers = [
       prefix('widget-watcher', 'widgets/'),
       prefix('gadget-watcher', 'gadgets/'),
-      fresh('all-watcher', { key: '\0', rangeEnd: '\0', prevKv: true }),
-      fresh('boston-watcher', { key: 'widgets/boston', filters: ['nodelete'], prevKv: true }),
+      fresh('all-watcher', { key: '\0', rangeEnd: '\0', prevKv: true }, slowWatchPollIntervalMs),
+      fresh('boston-watcher', { key: 'widgets/boston', filters: ['nodelete'], prevKv: true }, watchPollIntervalMs),
     ];
   }
 
@@ -70,7 +79,12 @@ export class WatchClients {
     this.running = true;
     const poll = (): void => {
       if (!this.running) return;
-      for (const watcher of this.watchers) this.poll(watcher);
+      const nowMs = this.cluster.world.nowMs();
+      for (const watcher of this.watchers) {
+        if (nowMs < watcher.nextPollMs) continue;
+        watcher.nextPollMs = nowMs + watcher.pollEveryMs;
+        this.poll(watcher);
+      }
       this.cluster.world.after(watchPollIntervalMs, 'watchers', poll);
     };
     this.cluster.world.after(this.random.nextInt(0, watchPollIntervalMs), 'watchers', poll);
@@ -82,8 +96,32 @@ export class WatchClients {
 
   /** Every record so far: finished ones (cancelled by compaction) and the current ones. */
   records(): WatcherRecord[] {
+    this.excusePrevKvsBelowCompaction();
     const current = this.watchers.filter((w) => w.spec !== null).map((w) => ({ spec: w.spec!, responses: w.responses }));
     return [...this.finished, ...current];
+  }
+
+  /**
+   * An event at revision r carries as prev_kv the key as of r - 1. When the
+   * member had compacted at r or beyond by the time it delivered the event,
+   * that is history no longer held: etcd then sends the event without
+   * prev_kv, and so do we. Such an event (and only such: its revision at
+   * or below the member's compaction when it was taken) is excused: it is
+   * given the committed previous value, so the checker compares nothing. A
+   * prev_kv missing above the compaction stays missing, and is reported.
+   */
+  private excusePrevKvsBelowCompaction(): void {
+    const replay = new CommittedReplay(this.ledger.committed);
+    for (const missing of this.prevKvsMissing.sort((a, b) => a.events[a.index]!.revision - b.events[b.index]!.revision)) {
+      const event = missing.events[missing.index]!;
+      replay.advanceTo(event.revision - 1);
+      const previous = replay.range(event.key, undefined)[0];
+      if (previous !== undefined) {
+        missing.events[missing.index] = { ...event, prevKv: previous };
+        this.statistics.prevKvsBelowCompaction++;
+      }
+    }
+    this.prevKvsMissing.length = 0;
   }
 
   private poll(watcher: Watcher): void {
@@ -119,7 +157,12 @@ export class WatchClients {
     }
     this.statistics.responses++;
     this.statistics.events += response.events.length;
-    watcher.responses.push(response.events.map(toCheckEvent));
+    const compactRevision = watcher.attachment!.node.machine.kv.compactRevision;
+    const events = response.events.map(toCheckEvent);
+    events.forEach((event, index) => {
+      if (event.prevKv === null && event.revision <= compactRevision) this.prevKvsMissing.push({ events, index, compactRevision });
+    });
+    watcher.responses.push(events);
     for (const event of response.events) watcher.lastSeen = Math.max(watcher.lastSeen, event.kv.modRevision);
     return true;
   }
@@ -161,8 +204,8 @@ export class WatchClients {
   }
 }
 
-function fresh(name: string, shape: Omit<WatchSpec, 'watcherId' | 'startRevision'>): Watcher {
-  return { name, shape, records: 0, spec: null, responses: [], lastSeen: 0, attachment: null };
+function fresh(name: string, shape: Omit<WatchSpec, 'watcherId' | 'startRevision'>, pollEveryMs: number): Watcher {
+  return { name, shape, pollEveryMs, nextPollMs: 0, records: 0, spec: null, responses: [], lastSeen: 0, attachment: null };
 }
 
 function toCheckEvent(event: WatchEvent): CheckWatchEvent {
