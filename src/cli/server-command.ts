@@ -100,7 +100,13 @@ export function registerServerCommand(program: Command): void {
       const logger = pino({ level: flags.logLevel, base: { name: config.name } }, pino.destination(2)) as unknown as Logger;
       // Loaded here, not at the top: the rest of the command line starts without the whole server.
       const { startMember } = await import('../runtime/node/member-host.js');
-      const member = await startMember(config, logger);
+      let member;
+      try {
+        member = await startMember(config, logger);
+      } catch (error) {
+        if (error instanceof ConfigError) throw new Error(error.message);
+        throw error;
+      }
       process.stderr.write(`trellis: member ${config.name} serving clients on ${member.clientEndpoint} (data in ${config.dataDir})\n`);
       let stopping = false;
       const stop = (why: string, code: number): void => {
@@ -116,6 +122,8 @@ export function registerServerCommand(program: Command): void {
       process.on('SIGTERM', () => stop('terminated', 0));
       // A short grace, so the answer to the request that removed this member (it may have led) still goes out.
       member.node.onRemoved(() => setTimeout(() => stop('the member has been permanently removed from the cluster', 0), 500));
+      // Its removal may have been replayed from the log before the listener was in place.
+      if (member.node.isRemoved) stop('the member has been permanently removed from the cluster', 0);
       member.node.raft.onStop((reason) => stop(reason, reason === 'shutting down' ? 0 : 1));
       await new Promise<never>(() => {});
     });

@@ -37,6 +37,8 @@ export interface ChannelContext<M> {
   readonly logger: Logger;
   readonly codec: Codec<M>;
   deliver(from: NodeId, message: M): void;
+  /** A peer refused our handshake (after it was logged): e.g. because this member was removed from the cluster. */
+  refused?(peer: NodeId, reason: RefuseReason, text: string): void;
 }
 
 export class PeerChannel<M> {
@@ -234,6 +236,7 @@ export class PeerChannel<M> {
     this.counters.refusedByPeer++;
     this.logger.warn({ peer: this.peer, connection: connection.label, reason }, `peer ${this.peer} refused us: ${text}`);
     this.waitThenDial(jittered(this.limits.refusedRetryMs, this.context.random));
+    this.context.refused?.(this.peer, reason, text);
   }
 
   /** Closes a dialling or established connection and drops what was queued for it. */

@@ -18,7 +18,7 @@ import { formatAddress, type Connection, type Listener, type Network, type PeerA
 import { type ChannelContext, PeerChannel } from './peer-channel.js';
 import { resolveLimits, type PeerTransportLimits } from './peer-limits.js';
 import type { PeerStatistics, PeerTransportStatistics } from './peer-statistics.js';
-import { checkMemberId, decodeControlFrame, encodeDiscovered, encodeRefuse, MalformedPeerFrame, type Discovery } from './wire.js';
+import { checkMemberId, decodeControlFrame, encodeDiscovered, encodeRefuse, MalformedPeerFrame, type Discovery, type RefuseReason } from './wire.js';
 
 export interface PeerTransportOptions<M> {
   readonly self: NodeId;
@@ -34,6 +34,8 @@ export interface PeerTransportOptions<M> {
   readonly random: Random;
   readonly logger?: Logger;
   readonly limits?: Partial<PeerTransportLimits>;
+  /** Told when a peer refuses this member's handshake (after the refusal is logged). */
+  readonly onRefused?: (peer: NodeId, reason: RefuseReason, text: string) => void;
   /** Answers a joining member's "who am I?" (see discovery.ts); without it, such questions are refused. */
   readonly discover?: (peerUrls: readonly string[]) => Discovery;
 }
@@ -75,6 +77,7 @@ export class PeerTransport<M> implements Transport<M> {
       logger: this.logger,
       codec: options.codec,
       deliver: (from, message) => this.deliver(from, message),
+      refused: (peer, reason, text) => this.options.onRefused?.(peer, reason, text),
     };
     for (const [id, address] of options.peers) {
       checkMemberId(id);

@@ -130,6 +130,8 @@ export class CoreNode {
     const peers = new PeerRequests({ transport: options.peerTransport, nowMs: () => options.clock.monotonicNowMs(), maxPendingRequests: 4096 });
     const counters: CoreNodeCounters = { leaderChanges: 0, proposalsFailed: 0 };
     let lastLeader: NodeId | null = null;
+    /** Set once the node exists: the lessor follows leadership at once (the periodic lease check is the backstop). */
+    let leadershipSeen: ((leading: boolean) => void) | null = null;
     const user = options.observer;
     const observer = {
       ...user,
@@ -139,6 +141,7 @@ export class CoreNode {
           options.logger.info({ node, leader, term: leaderTerm }, leader === node ? `${node} leads term ${leaderTerm}` : `${node} follows ${leader} in term ${leaderTerm}`);
         }
         lastLeader = leader;
+        leadershipSeen?.(leader === node);
         user?.following?.(node, leader, leaderTerm);
       },
     };
@@ -157,6 +160,7 @@ export class CoreNode {
       observer,
     });
     const node = new CoreNode(options, raft, machine, peers, counters);
+    leadershipSeen = (leading) => node.followLeadership(leading);
     node.startPeriodicWork();
     return node;
   }
@@ -168,6 +172,17 @@ export class CoreNode {
   /** True once this member's removal from the cluster applied here; it then serves nothing. */
   get isRemoved(): boolean {
     return this.removedFromCluster;
+  }
+
+  /**
+   * The cluster says this member was removed, though its own log has not told
+   * it yet (it restarted on the data directory of a removed member, say, and
+   * nobody will send it the rest of the log): it stops serving, as etcd does.
+   */
+  learnRemoved(detail: string): void {
+    if (this.removedFromCluster) return;
+    this.options.logger.warn({ node: this.id, detail }, `the cluster refuses ${this.id} as removed: ${detail}`);
+    this.noteRemoved();
   }
 
   onRemoved(listener: () => void): void {
@@ -280,10 +295,15 @@ export class CoreNode {
    * expired lease's revoke is proposed only while this member leads, and is
    * never forwarded or resent: a deposed leader must not expire anything.
    */
-  private checkLeases(): void {
-    const leading = this.raft.status().role === 'leader';
+  /** The lessor counts only while this member leads: promoted with every lease's full TTL again, demoted when another leads. */
+  private followLeadership(leading: boolean): void {
     if (leading && !this.lessor.isPrimary) this.lessor.promote(this.options.leaseExtendOnPromoteMs ?? 0);
     else if (!leading && this.lessor.isPrimary) this.lessor.demote();
+  }
+
+  private checkLeases(): void {
+    const leading = this.raft.status().role === 'leader';
+    this.followLeadership(leading);
     if (!leading) return;
     for (const id of this.lessor.expired()) {
       const data = encodeCoreEntry({ requestId: null, proposedAtMs: this.options.clock.wallNowMs(), command: { type: 'kv', command: { type: 'lease-revoke', request: { id } } } });

@@ -64,6 +64,11 @@ test('pune joins as a learner, is promoted once caught up, and the removed leade
     const members = await run(rest, 'member', 'list');
     assert.equal(members.split('\n').filter((l) => l !== '').length, 3, 'three members remain');
     assert.ok(!members.includes(leaderHex), 'the old leader is gone from the list');
+
+    // Started again on its old data directory, the removed member refuses to serve and says what to do.
+    cluster!.launch(leaderMember);
+    await eventually(`${leaderMember.name} exits again`, async () => leaderMember.process === null);
+    assert.match(leaderMember.log, /was removed from the cluster: add it again with `etcdctl member add`|permanently removed from the cluster/);
   } finally {
     await cluster.stop();
   }

@@ -82,7 +82,7 @@ test('a client port already taken is named, and the member exits', async () => {
   }
 });
 
-test('a data directory of another cluster, of another version, or not Trellis\'s is refused with what to do', async () => {
+test('a data directory of another cluster or member, of another version, or not Trellis\'s is refused with what to do', async () => {
   const root = mkdtempSync(join(tmpdir(), 'trellis-server-errors-'));
   try {
     // A real member's directory, made by a first start that is then stopped.
@@ -92,7 +92,13 @@ test('a data directory of another cluster, of another version, or not Trellis\'s
     assert.equal(ended.code, null, 'the first start kept running until stopped');
     const otherCluster = await server(await flagsFor(dataDir, 'cluster-two'));
     assert.notEqual(otherCluster.code, 0);
-    assert.match(otherCluster.stderr, /data directory .* belongs to cluster [0-9a-f]+, not [0-9a-f]+ .*use a fresh directory/, otherCluster.stderr);
+    assert.match(otherCluster.stderr, /data directory .* belongs to cluster [0-9a-f]+ \(token "cluster-one"\), not to a cluster with --initial-cluster-token "cluster-two": use a fresh directory/, otherCluster.stderr);
+    const otherFlags = await flagsFor(dataDir, 'cluster-one');
+    otherFlags[otherFlags.indexOf('--name') + 1] = 'saturn';
+    otherFlags[otherFlags.indexOf('--initial-cluster') + 1] = otherFlags[otherFlags.indexOf('--initial-cluster') + 1]!.replace('jupiter=', 'saturn=');
+    const otherMember = await server(otherFlags);
+    assert.notEqual(otherMember.code, 0);
+    assert.match(otherMember.stderr, /data directory .* belongs to member jupiter, not saturn/, otherMember.stderr);
 
     const stranger = join(root, 'stranger');
     mkdirSync(join(stranger, 'member', 'snap'), { recursive: true });

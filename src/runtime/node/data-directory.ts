@@ -80,10 +80,15 @@ export async function openDataDirectory(
   const existing = await readIdentity(disk, config.dataDir);
   const expectedClusterId = clusterIdOf(initial.map((member) => member.id), config.initialClusterToken);
   if (existing !== undefined) {
-    if (config.initialClusterState === 'new' && existing.bootstrap && existing.clusterId !== expectedClusterId) {
+    // As etcd, a restart ignores --initial-cluster (membership has moved on since); but a directory made for another
+    // cluster (another token) or another member (another name) is not this member's.
+    if (existing.token !== config.initialClusterToken) {
       throw new ConfigError(
-        `data directory ${config.dataDir} belongs to cluster ${hex(existing.clusterId)}, not ${hex(expectedClusterId)} (from --initial-cluster and --initial-cluster-token): use a fresh directory, or start with the flags the directory was created with`,
+        `data directory ${config.dataDir} belongs to cluster ${hex(existing.clusterId)} (token ${JSON.stringify(existing.token)}), not to a cluster with --initial-cluster-token ${JSON.stringify(config.initialClusterToken)}: use a fresh directory, or start with the token the directory was created with`,
       );
+    }
+    if (existing.name !== config.name) {
+      throw new ConfigError(`data directory ${config.dataDir} belongs to member ${existing.name}, not ${config.name}: use a fresh directory, or start it as --name ${existing.name}`);
     }
     logger.info({ member: hex(existing.memberId), cluster: hex(existing.clusterId) }, `restarting member ${existing.name} from ${config.dataDir}`);
     return existing;

@@ -8,7 +8,7 @@ import { randomInt } from 'node:crypto';
 import type { ClusterConfig } from '../../consensus/types.js';
 import { RaftBackend } from '../../api/etcd/raft-backend.js';
 import { startEtcdServer, type EtcdServer } from '../../api/etcd/server.js';
-import { type MemberConfig, type InitialMember, initialMembers, clusterIdOf, nodeIdOfMember } from '../../api/etcd/member-config.js';
+import { ConfigError, type MemberConfig, type InitialMember, initialMembers, clusterIdOf, nodeIdOfMember } from '../../api/etcd/member-config.js';
 import { CoreNode } from '../../server/core-node.js';
 import type { MemberContext, MemberRecord } from '../../server/member-table.js';
 import { memberWireCodec, splitMemberTransport, type MemberWire } from '../../server/peer-mux.js';
@@ -26,6 +26,9 @@ import { openDataDirectory, readIdentity, type MemberIdentity } from './data-dir
 import { discoverSelf } from '../../net/discovery.js';
 import type { Discovery } from '../../net/wire.js';
 import { clusterId, type NodeId } from '../../ids.js';
+
+/** Zeros the WAL writes ahead of its end at a time: about 13,000 entries of a 256-byte put. */
+const walPreallocateBytes = 4 * 1024 * 1024;
 
 export interface RunningMember {
   readonly identity: MemberIdentity;
@@ -56,7 +59,10 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
   }
   const identity = await openDataDirectory(disk, config, initial, logger, joined === null || joined.self === null ? undefined : { clusterId: joined.clusterId, memberId: joined.self.id });
   const self = nodeIdOfMember(identity.memberId);
-  const storage = await RaftStorage.open(disk, 'member/raft', { logger, wallClock: clock });
+  // Zeros written ahead of the WAL's end make each fdatasync a data flush, not a journal commit (see WriteAheadLogOptions).
+  // TRELLIS_WAL_PREALLOCATE_BYTES is a bench switch (0 turns it off), not a setting.
+  const preallocateBytes = Number(process.env['TRELLIS_WAL_PREALLOCATE_BYTES'] ?? walPreallocateBytes);
+  const storage = await RaftStorage.open(disk, 'member/raft', { logger, wallClock: clock, wal: { preallocateBytes } });
 
   // Who to dial at first: the initial members (a bootstrapped member), or the members the cluster named (a joiner).
   // After that the replicated member table decides, as it changes through the log.
@@ -69,6 +75,9 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
     self, clusterId: clusterId(identity.clusterId), listen: { host: hostOf(listen), port: Number(listen.port) },
     peers, codec: memberWireCodec, logger, network,
     discover: (peerUrls) => whoIs(running, identity.clusterId, peerUrls),
+    onRefused: (_peer, reason, text) => {
+      if (reason === 'removed') running?.learnRemoved(text);
+    },
   });
   try {
     await transport.start();
@@ -92,6 +101,14 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
     leaseExtendOnPromoteMs: config.electionTimeoutMs,
     unsafeStaleReads: config.unsafeStaleLinearizableReads,
   });
+
+  // A member removed from the cluster cannot come back on its old data directory (etcd refuses it too).
+  if (node.machine.members.isRemoved(identity.memberId)) {
+    node.stop('removed from the cluster');
+    await storage.close();
+    transport.close();
+    throw new ConfigError(`member ${config.name} (${identity.memberId.toString(16)}) was removed from the cluster: add it again with \`etcdctl member add\` and start it with a fresh data directory and --initial-cluster-state existing`);
+  }
 
   // The member table decides who the peers are: follow it as it changes through the log.
   // A removed member's channel stays open a little longer: its last words (the answer to the request that removed
