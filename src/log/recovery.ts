@@ -91,6 +91,7 @@ export async function recoverLog(disk: Disk, directory: string, options: Recover
         };
         options.logger.warn({ ...tornTail }, 'cut a torn write from the end of the log');
         await segment.file.truncate(outcome.tornAtBytes);
+        segment.allocatedBytes = outcome.tornAtBytes;
       }
     }
     // A process crash (not a power cut) leaves written-but-unsynced records in

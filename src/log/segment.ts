@@ -40,6 +40,8 @@ export class Segment {
   recordCount = 0;
   /** Where the next record goes: the header plus every record's frame. */
   sizeBytes = SEGMENT_HEADER_BYTES;
+  /** The file's size: sizeBytes, plus any zeros written ahead (WriteAheadLogOptions.preallocateBytes). */
+  allocatedBytes = SEGMENT_HEADER_BYTES;
   /** sparseOffsets[k] is the offset of record firstIndex + k * indexStrideRecords. */
   readonly sparseOffsets: number[] = [];
 
@@ -128,6 +130,11 @@ export interface ScanOutcome {
   readonly tornReason?: string;
 }
 
+function allZero(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
 /**
  * Walks every record of a freshly opened segment, filling in its count and
  * sparse index. A record that fails its checks is a torn tail only when
@@ -151,19 +158,25 @@ export async function scanSegment(
       index++;
       continue;
     }
+    const rest = decoded.kind === 'incomplete' && offset + RECORD_HEADER_BYTES <= fileSizeBytes ? null : await segment.file.read(offset, fileSizeBytes - offset);
+    // Nothing but zeros from here to the end of the file is space written ahead and not used yet: the segment
+    // simply ends here (a segment rolled before its preallocation was used up ends so too). Anything else, even
+    // zeros followed by the remains of a torn write, is judged as a torn tail or corruption.
+    if (rest !== null && decoded.kind !== 'bad-data' && allZero(rest)) {
+      segment.allocatedBytes = fileSizeBytes;
+      return {};
+    }
     // A torn write leaves nothing intact behind it. Look past the damage: past
     // the whole frame when its header is sound, else from the next byte.
     const searchFrom = decoded.kind === 'bad-data' ? decoded.frameBytes : 1;
-    const later =
-      decoded.kind === 'incomplete'
-        ? undefined
-        : findLaterRecordHeader(await segment.file.read(offset, fileSizeBytes - offset), searchFrom, index - 1);
+    const later = rest === null || decoded.kind === 'incomplete' ? undefined : findLaterRecordHeader(rest, searchFrom, index - 1);
     if (!isLastSegment || later !== undefined) {
       const where = later === undefined ? 'in a segment that is not the last' : `with an intact record at byte ${offset + later}`;
       throw new LogCorruptionError(segment.path, offset, `${describeFailure(decoded)} for record ${index}, ${where}`);
     }
     return { tornAtBytes: offset, tornReason: describeFailure(decoded) };
   }
+  segment.allocatedBytes = fileSizeBytes;
   return {};
 }
 

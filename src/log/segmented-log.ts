@@ -15,6 +15,8 @@ export interface SegmentedLogOptions {
   readonly segmentSizeBytes: number;
   readonly indexStrideRecords: number;
   readonly readChunkBytes: number;
+  /** Zeros written ahead of the active segment's end at a time (0: none); see WriteAheadLogOptions. */
+  readonly preallocateBytes: number;
   readonly nowWallMs: () => number;
 }
 
@@ -58,7 +60,12 @@ export class SegmentedLog {
       this.segments.push(segment);
     }
     assert(segment.lastIndex + 1 === firstIndex, `batch starts at ${firstIndex}, log ends at ${segment.lastIndex}`);
-    const bytes = new Uint8Array(totalFrameBytes);
+    const start = segment.sizeBytes;
+    const end = start + totalFrameBytes;
+    // Past the zeros written ahead: write the next stretch of zeros with these records, in the same write and sync.
+    const preallocate = this.options.preallocateBytes > 0 && end > segment.allocatedBytes;
+    const writeEnd = preallocate ? Math.max(end, Math.min(end + this.options.preallocateBytes, this.options.segmentSizeBytes)) : end;
+    const bytes = new Uint8Array(writeEnd - start);
     const frames: number[] = [];
     let offset = 0;
     for (const [n, record] of records.entries()) {
@@ -67,9 +74,9 @@ export class SegmentedLog {
       offset = next;
     }
     assert(offset === totalFrameBytes, `encoded ${offset} bytes, expected ${totalFrameBytes}`);
-    const start = segment.sizeBytes;
     await segment.file.write(start, bytes);
     await segment.file.datasync();
+    segment.allocatedBytes = Math.max(segment.allocatedBytes, writeEnd);
     // Only now may readers see them: read serves durable records only.
     let at = start;
     for (const frame of frames) {
@@ -116,6 +123,7 @@ export class SegmentedLog {
       const offset = await segment.forgetFrom(afterIndex + 1, this.options.readChunkBytes);
       await segment.file.truncate(offset);
       await segment.file.datasync();
+      segment.allocatedBytes = offset;
     }
   }
 

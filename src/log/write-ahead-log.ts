@@ -21,6 +21,13 @@ export type { RecoveryReport, TornTail } from './recovery.js';
 export interface WriteAheadLogOptions {
   /** A segment rolls once the next batch would take it past this size. Default 64 MiB. */
   readonly segmentSizeBytes?: number;
+  /**
+   * Zeros written ahead of the active segment's end, this many bytes at a
+   * time: appends then overwrite space the file already has, and fdatasync
+   * has no file size to update, which on ext4 makes it several times faster
+   * (no journal commit per sync). Default 0: off.
+   */
+  readonly preallocateBytes?: number;
   /** Largest record data accepted by append. Default 8 MiB (capped so one record fits a batch). */
   readonly maxRecordBytes?: number;
   /** Most records written by one fdatasync. Default 4096. */
@@ -111,6 +118,7 @@ export class WriteAheadLog {
       segmentSizeBytes: options.segmentSizeBytes ?? 64 * MiB,
       indexStrideRecords: options.indexStrideRecords ?? 64,
       readChunkBytes: options.readChunkBytes ?? MiB,
+      preallocateBytes: options.preallocateBytes ?? 0,
       nowWallMs: () => options.clock?.wallNowMs() ?? 0,
     };
     const { segments, report } = await recoverLog(disk, directory, { ...shape, initialFirstIndex, logger });

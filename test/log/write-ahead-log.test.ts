@@ -24,6 +24,28 @@ test('alice\'s widget counts come back in order, with their indices, after a cle
   assert.equal(await reopened.append([widget('pune', 40)]), 4);
 });
 
+test('with preallocation, records go into zeros written ahead: the file keeps its size, and a clean reopen finds no torn tail', async () => {
+  const disk = newDisk();
+  const options = { segmentSizeBytes: 4096, preallocateBytes: 1024 };
+  const wal = await WriteAheadLog.open(disk, DIR, options);
+  await wal.append([widget('boston', 10)]);
+  const [name] = await disk.list(DIR);
+  const path = `${DIR}/${name}`;
+  const preallocated = disk.durableFiles().get(path)!.length;
+  assert.ok(preallocated >= 1024, `zeros written ahead (file is ${preallocated} bytes)`);
+  await wal.append([widget('philadelphia', 20), widget('london', 30)]);
+  assert.equal(disk.durableFiles().get(path)!.length, preallocated, 'later records overwrite the zeros: the file does not grow');
+  await wal.close();
+
+  const reopened = await WriteAheadLog.open(disk, DIR, options);
+  assert.equal(reopened.lastIndex, 3);
+  assert.equal(reopened.recovery.tornTail, undefined);
+  assert.equal(await reopened.append([widget('pune', 40)]), 4);
+  assert.equal(disk.durableFiles().get(path)!.length, preallocated);
+  assert.deepEqual(texts(await reopened.read(1, 10, 1 << 20)), ['boston=10', 'philadelphia=20', 'london=30', 'pune=40']);
+  await reopened.close();
+});
+
 test('sixteen appends made together share one fdatasync (group commit)', async () => {
   const disk = newDisk();
   const wal = await WriteAheadLog.open(disk, DIR);
