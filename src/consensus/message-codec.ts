@@ -209,8 +209,10 @@ function estimateBytes(message: RaftMessage): number {
   return 64;
 }
 
-export function encodeRaftMessage(message: RaftMessage): Uint8Array {
-  const w = new Writer(estimateBytes(message));
+/** `leadingByte`, when given, is written before the message (a transport's channel tag, without a copy to prepend it). */
+export function encodeRaftMessage(message: RaftMessage, leadingByte?: number): Uint8Array {
+  const w = new Writer(estimateBytes(message) + 1);
+  if (leadingByte !== undefined) w.byte(leadingByte);
   w.byte(typeTags.get(message.type)!);
   w.varint(message.term);
   switch (message.type) {

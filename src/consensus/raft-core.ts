@@ -307,6 +307,22 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
     };
   }
 
+  currentRole(): RaftRole {
+    return this.role;
+  }
+
+  currentTerm(): Term {
+    return this.termValue;
+  }
+
+  currentLeader(): NodeId | null {
+    return this.leader;
+  }
+
+  currentCommitIndex(): LogIndex {
+    return this.log.commitIndex();
+  }
+
   // ---- terms and roles ----
 
   /** The Generation Clock. Returns false when the message is to be dropped. */

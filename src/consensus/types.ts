@@ -157,4 +157,9 @@ export interface RaftCoreApi<M> {
   takeReady(): Ready<M>;
   advance(ready: Ready<M>): void;
   status(): RaftStatus;
+  /** The status fields the node reads on every event, without building a status object. */
+  currentRole(): RaftRole;
+  currentTerm(): Term;
+  currentLeader(): NodeId | null;
+  currentCommitIndex(): LogIndex;
 }

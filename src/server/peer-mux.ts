@@ -4,7 +4,7 @@
 // Single-Socket Channel, in order, under one set of limits.
 
 import type { NodeId } from '../ids.js';
-import { raftMessageCodec } from '../consensus/message-codec.js';
+import { encodeRaftMessage, raftMessageCodec } from '../consensus/message-codec.js';
 import type { RaftMessage } from '../consensus/messages.js';
 import type { Codec, Transport } from '../runtime/transport.js';
 import { type PeerMessage, peerMessageCodec } from './peer-requests.js';
@@ -22,7 +22,8 @@ function tagged(tag: number, payload: Uint8Array): Uint8Array {
 }
 
 export const memberWireCodec: Codec<MemberWire> = {
-  encode: (wire) => (wire.channel === 'raft' ? tagged(raftTag, raftMessageCodec.encode(wire.message)) : tagged(peerTag, peerMessageCodec.encode(wire.message))),
+  // Raft's messages, the busy channel, are encoded after their tag in one buffer; the members' requests are copied behind theirs.
+  encode: (wire) => (wire.channel === 'raft' ? encodeRaftMessage(wire.message, raftTag) : tagged(peerTag, peerMessageCodec.encode(wire.message))),
   decode: (bytes) => {
     const tag = bytes[0];
     if (tag === raftTag) return { channel: 'raft', message: raftMessageCodec.decode(bytes.subarray(1)) };

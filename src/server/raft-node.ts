@@ -159,6 +159,11 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
     return this.stoppedReasonValue !== null;
   }
 
+  /** The current Raft term: read for every answer's header, so without building status(). */
+  get term(): Term {
+    return this.core.currentTerm();
+  }
+
   status(): RaftNodeStatus {
     return {
       ...this.core.status(),
@@ -197,7 +202,7 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
       if (this.waiting.isFull) return done({ ok: false, error: overloaded('the request waiting list', this.limits.maxPendingRequests) });
       if (this.waiting.hasKey(key)) return done({ ok: false, error: refused(`request ${key} is already in flight on ${this.id}`) });
       const waiter = this.waiting.waitForKey(key, data, this.nowMs(), options.timeoutMs, done as Completion<R | undefined>);
-      this.dispatchKeyed(waiter, this.core.status());
+      this.dispatchKeyed(waiter);
     });
   }
 
@@ -235,7 +240,7 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
   /** Unconfirmed reads go to the leader again: never asked, asked of another leader, or (forwarded) unanswered for a while. */
   private reaskReads(nowMs: number, leaderChanged: boolean): void {
     if (this.waiting.pendingReads === 0) return;
-    const leading = this.core.status().role === 'leader';
+    const leading = this.core.currentRole() === 'leader';
     for (const waiter of [...this.waiting.unconfirmedReads()]) {
       const stale = waiter.askedAtMs !== null && !leading && nowMs - waiter.askedAtMs >= this.limits.forwardResendMs;
       // A new leader (this node included: becoming leader starts with no rounds in flight) is asked again.
@@ -457,53 +462,58 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
   // Proposals wait only while this node leads in the term they were placed in;
   // after that their fate is decided elsewhere and this node cannot report it.
   private noteLeadership(): void {
-    const status = this.core.status();
-    const leadingNow = status.role === 'leader';
-    if (this.leaderTerm !== null && (!leadingNow || status.term !== this.leaderTerm)) this.waiting.leadershipLost(status.commitIndex);
-    if (leadingNow && this.leaderTerm !== status.term) this.options.observer?.leading?.(this.id, status.term, status.commitIndex);
-    else if (leadingNow && status.commitIndex > this.observedCommit) this.options.observer?.committing?.(this.id, status.term, status.commitIndex);
-    this.observedCommit = status.commitIndex;
-    this.leaderTerm = leadingNow ? status.term : null;
-    if (status.leader !== null && (status.leader !== this.followedLeader || status.term !== this.followedTerm)) {
-      this.followedLeader = status.leader;
-      this.followedTerm = status.term;
-      this.options.observer?.following?.(this.id, status.leader, status.term);
+    // Read field by field: this runs after every event, and status() builds an object.
+    const core = this.core;
+    const role = core.currentRole();
+    const term = core.currentTerm();
+    const leader = core.currentLeader();
+    const commitIndex = core.currentCommitIndex();
+    const leadingNow = role === 'leader';
+    if (this.leaderTerm !== null && (!leadingNow || term !== this.leaderTerm)) this.waiting.leadershipLost(commitIndex);
+    if (leadingNow && this.leaderTerm !== term) this.options.observer?.leading?.(this.id, term, commitIndex);
+    else if (leadingNow && commitIndex > this.observedCommit) this.options.observer?.committing?.(this.id, term, commitIndex);
+    this.observedCommit = commitIndex;
+    this.leaderTerm = leadingNow ? term : null;
+    if (leader !== null && (leader !== this.followedLeader || term !== this.followedTerm)) {
+      this.followedLeader = leader;
+      this.followedTerm = term;
+      this.options.observer?.following?.(this.id, leader, term);
       this.reaskReads(this.nowMs(), true);
       // Keyed proposals sent to an earlier leader go to this one (duplicates apply once).
       if (this.waiting.pendingKeyed > 0) {
         for (const waiter of this.waiting.keyedWaiters()) {
-          if (waiter.sentTo !== status.leader || waiter.sentTerm !== status.term) this.dispatchKeyed(waiter, status);
+          if (waiter.sentTo !== leader || waiter.sentTerm !== term) this.dispatchKeyed(waiter);
         }
       }
     }
     const transfer = this.transfer;
-    if (transfer !== null && status.leader === transfer.to) {
+    if (transfer !== null && leader === transfer.to) {
       this.transfer = null;
       transfer.done({ ok: true, value: undefined });
     }
   }
 
   /** Sends a keyed proposal to the leader: proposes it here when this node leads, forwards it otherwise. */
-  private dispatchKeyed(waiter: KeyedWaiter<R | undefined>, status: RaftStatus): void {
-    if (status.leader === null) return;
-    if (status.role === 'leader') {
+  private dispatchKeyed(waiter: KeyedWaiter<R | undefined>): void {
+    const leader = this.core.currentLeader();
+    if (leader === null) return;
+    if (this.core.currentRole() === 'leader') {
       // Refused only while a transfer or a full log holds proposals back: the next tick tries again.
       if ('reason' in this.core.propose(waiter.data)) return;
     } else if (this.core.forward(waiter.data) !== null) {
       return;
     }
-    waiter.sentTo = status.leader;
-    waiter.sentTerm = status.term;
+    waiter.sentTo = leader;
+    waiter.sentTerm = this.core.currentTerm();
     waiter.sentAtMs = this.nowMs();
   }
 
   private resendKeyed(nowMs: number): void {
     if (this.waiting.pendingKeyed === 0) return;
-    const status = this.core.status();
     for (const waiter of this.waiting.keyedWaiters()) {
       const unsent = waiter.sentTo === null;
       const forwardLost = waiter.sentTo !== this.id && nowMs - waiter.sentAtMs >= this.limits.forwardResendMs;
-      if (unsent || forwardLost) this.dispatchKeyed(waiter, status);
+      if (unsent || forwardLost) this.dispatchKeyed(waiter);
     }
   }
 

@@ -98,7 +98,7 @@ export class RaftBackend implements EtcdBackend {
 
   header(revision = this.node.machine.kv.revision): ResponseHeader {
     const memberId = this.node.self()?.id ?? 0n;
-    return { clusterId: this.options.clusterId, memberId, revision, raftTerm: this.node.status().term };
+    return { clusterId: this.options.clusterId, memberId, revision, raftTerm: this.node.raft.term };
   }
 
   private answer<T>(body: T, revision?: number): Answer<T> {
