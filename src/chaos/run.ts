@@ -157,8 +157,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     }
     const finalRevision = Math.max(0, ...recorder.ops.filter((op) => op.output !== undefined).map((op) => op.output!.revision));
     log(`final revision ${finalRevision}; reading the cluster's history back`);
-    const { committed, error: committedError } = await readCommittedHistory(everywhere, finalRevision, 30_000);
+    let { committed, error: committedError } = await readCommittedHistory(everywhere, finalRevision, 30_000);
     const watchersBehind = await catchUpWatchers(workload, committed, finalRevision, now, log);
+    // Leases still alive may end after the last client answer: a watcher may
+    // have seen those revisions, so the history read must reach them too.
+    const lastWatched = Math.max(0, ...workload.watchers.map((w) => w.record.lastRevision));
+    if (committed !== undefined && lastWatched > finalRevision) {
+      log(`watchers saw revision ${lastWatched}, past the last answer's ${finalRevision}; reading the history again`);
+      ({ committed, error: committedError } = await readCommittedHistory(everywhere, lastWatched, 30_000));
+    }
     const hashes = await hashAllMembers(cluster, 20_000, now);
     const compaction = await checkCompaction(cluster, finalRevision, 10_000, now).catch((error: Error) => {
       log(`compaction step failed: ${error.message}`);
