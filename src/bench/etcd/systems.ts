@@ -55,12 +55,21 @@ export function trellisSystem(): BenchSystem {
   let checked: { reason: string | undefined } | undefined;
   return {
     name: 'trellis',
-    command: (member) => ({ binary: process.execPath, args: [trellisMainPath(), 'server', ...etcdStyleFlags(member)] }),
+    command: (member) => ({ binary: process.execPath, args: [...memberNodeArgs(), trellisMainPath(), 'server', ...etcdStyleFlags(member)] }),
     unavailableReason: () => {
       checked ??= { reason: trellisServerProblem() };
       return checked.reason;
     },
   };
+}
+
+/**
+ * Node flags for the members, from TRELLIS_BENCH_NODE_ARGS (space-separated), for
+ * profiling a run: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", which
+ * NODE_OPTIONS does not allow.
+ */
+function memberNodeArgs(): string[] {
+  return (process.env['TRELLIS_BENCH_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
 }
 
 function trellisServerProblem(): string | undefined {
