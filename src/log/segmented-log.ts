@@ -10,6 +10,7 @@ import type { Disk } from '../runtime/disk.js';
 import { encodeRecord, type LogRecord } from './record-format.js';
 import { createSegment } from './recovery.js';
 import type { Segment } from './segment.js';
+import { scratchBytes } from '../scratch-bytes.js';
 
 export interface SegmentedLogOptions {
   readonly segmentSizeBytes: number;
@@ -65,7 +66,8 @@ export class SegmentedLog {
     // Past the zeros written ahead: write the next stretch of zeros with these records, in the same write and sync.
     const preallocate = this.options.preallocateBytes > 0 && end > segment.allocatedBytes;
     const writeEnd = preallocate ? Math.max(end, Math.min(end + this.options.preallocateBytes, this.options.segmentSizeBytes)) : end;
-    const bytes = new Uint8Array(writeEnd - start);
+    // The zeros written ahead must be zeros; the records' bytes are all written below.
+    const bytes = preallocate ? new Uint8Array(writeEnd - start) : scratchBytes(writeEnd - start);
     const frames: number[] = [];
     let offset = 0;
     for (const [n, record] of records.entries()) {

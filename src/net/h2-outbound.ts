@@ -13,6 +13,7 @@
 import { frameHeaderBytes, initialMaxFrameBytes } from './hpack-frames.js';
 import { headerFramesBytes, initialWindowBytes, writeDataFrame, writeFrameHeader, writeHeaderFrames } from './h2-frames-out.js';
 import type { H2Stream } from './h2-stream.js';
+import { scratchBytes } from '../scratch-bytes.js';
 
 /** Where a session's frames go: the socket, through a writer that batches what one turn of the event loop produced. */
 export interface H2Sink {
@@ -47,7 +48,7 @@ export class H2Outbound {
 
   headers(stream: H2Stream, block: Uint8Array, endStream: boolean): void {
     if (this.closed) return;
-    const out = new Uint8Array(headerFramesBytes(block.length + 1, this.peerMaxFrameBytes));
+    const out = scratchBytes(headerFramesBytes(block.length + 1, this.peerMaxFrameBytes));
     const end = writeHeaderFrames(out, 0, stream.id, this.firstBlock(block), endStream, this.peerMaxFrameBytes);
     this.sink.write(end === out.length ? out : out.subarray(0, end));
   }
@@ -64,7 +65,7 @@ export class H2Outbound {
       return;
     }
     const head = this.firstBlock(headers);
-    const out = new Uint8Array(headerFramesBytes(head.length, this.peerMaxFrameBytes) + frameHeaderBytes + body.length + headerFramesBytes(trailers.length, this.peerMaxFrameBytes));
+    const out = scratchBytes(headerFramesBytes(head.length, this.peerMaxFrameBytes) + frameHeaderBytes + body.length + headerFramesBytes(trailers.length, this.peerMaxFrameBytes));
     let at = writeHeaderFrames(out, 0, stream.id, head, false, this.peerMaxFrameBytes);
     at = writeDataFrame(out, at, stream.id, body, false);
     at = writeHeaderFrames(out, at, stream.id, trailers, true, this.peerMaxFrameBytes);
@@ -97,7 +98,7 @@ export class H2Outbound {
         return;
       }
       const frames = Math.ceil(allowed / this.peerMaxFrameBytes);
-      const out = new Uint8Array(frames * frameHeaderBytes + allowed);
+      const out = scratchBytes(frames * frameHeaderBytes + allowed);
       let at = 0;
       let left = allowed;
       while (left > 0) {
@@ -121,7 +122,7 @@ export class H2Outbound {
     if (stream.trailers !== null) {
       const block = stream.trailers;
       stream.trailers = null;
-      const out = new Uint8Array(headerFramesBytes(block.length + 1, this.peerMaxFrameBytes));
+      const out = scratchBytes(headerFramesBytes(block.length + 1, this.peerMaxFrameBytes));
       const end = writeHeaderFrames(out, 0, stream.id, this.firstBlock(block), true, this.peerMaxFrameBytes);
       this.sink.write(end === out.length ? out : out.subarray(0, end));
       this.endWritten(stream);

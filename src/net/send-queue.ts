@@ -7,6 +7,7 @@
 
 import { FRAME_HEADER_BYTES } from './frame.js';
 import { FrameKind } from './wire.js';
+import { scratchBytes } from '../scratch-bytes.js';
 
 export interface SendQueueLimits {
   readonly maxQueuedBytesPerPeer: number;
@@ -81,8 +82,8 @@ export class SendQueue {
         batchBytes += frameBytes;
         end++;
       }
-      const batch = new Uint8Array(batchBytes);
-      const view = new DataView(batch.buffer);
+      const batch = scratchBytes(batchBytes);
+      const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
       let offset = 0;
       let messages = 0;
       for (let i = start; i < end; i++) {

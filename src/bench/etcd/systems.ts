@@ -51,13 +51,15 @@ export function trellisMainPath(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'main.js');
 }
 
-export function trellisSystem(): BenchSystem {
+export function trellisSystem(name = 'trellis', main: () => string | undefined = trellisMainPath): BenchSystem {
   let checked: { reason: string | undefined } | undefined;
   return {
-    name: 'trellis',
-    command: (member) => ({ binary: process.execPath, args: [...memberNodeArgs(), trellisMainPath(), 'server', ...etcdStyleFlags(member)] }),
+    name,
+    command: (member) => ({ binary: process.execPath, args: [...memberNodeArgs(), main() ?? '', 'server', ...etcdStyleFlags(member)] }),
     unavailableReason: () => {
-      checked ??= { reason: trellisServerProblem() };
+      const path = main();
+      if (path === undefined) return 'trellis-b is another build of Trellis: set TRELLIS_B_MAIN to its src/cli/main.js';
+      checked ??= { reason: trellisServerProblem(path) };
       return checked.reason;
     },
   };
@@ -72,8 +74,7 @@ function memberNodeArgs(): string[] {
   return (process.env['TRELLIS_BENCH_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
 }
 
-function trellisServerProblem(): string | undefined {
-  const main = trellisMainPath();
+function trellisServerProblem(main: string): string | undefined {
   if (!existsSync(main)) return `${main} does not exist: run npm run build first`;
   const help = spawnSync(process.execPath, [main, 'server', '--help'], { encoding: 'utf8', timeout: 20_000 });
   const text = `${help.stdout ?? ''}${help.stderr ?? ''}`;
@@ -86,11 +87,14 @@ function trellisServerProblem(): string | undefined {
  * The systems `--systems` can name. etcd-b is etcd again under a second
  * label: running etcd against itself shows how much two runs of the same
  * system differ on this machine, which bounds what a ratio can tell.
+ * trellis-b is another build of Trellis (TRELLIS_B_MAIN names its
+ * src/cli/main.js): a change measured before against after, in one run.
  */
 export function benchSystems(): ReadonlyMap<string, BenchSystem> {
   return new Map([
     ['etcd', etcdSystem('etcd')],
     ['etcd-b', etcdSystem('etcd-b')],
     ['trellis', trellisSystem()],
+    ['trellis-b', trellisSystem('trellis-b', () => process.env['TRELLIS_B_MAIN'])],
   ]);
 }

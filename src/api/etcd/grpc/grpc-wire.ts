@@ -4,6 +4,7 @@
 // dynamic table, so each can be built once or on its own.
 
 import { HpackEncoder } from '../../../net/hpack-encoder.js';
+import { scratchBytes } from '../../../scratch-bytes.js';
 
 const encoder = new HpackEncoder();
 
@@ -50,7 +51,8 @@ export function parseGrpcTimeoutMs(value: string | undefined): number | undefine
 
 /** A serialized message with gRPC's 5-byte prefix (uncompressed, big-endian length), ready to be a DATA payload. */
 export function frameMessage(message: Uint8Array): Uint8Array {
-  const framed = new Uint8Array(5 + message.length);
+  const framed = scratchBytes(5 + message.length);
+  framed[0] = 0; // not compressed
   const length = message.length;
   framed[1] = length >>> 24;
   framed[2] = (length >>> 16) & 0xff;
