@@ -21,8 +21,24 @@ export function etcdProtoPath(): string {
 }
 
 export function etcdPackageDefinition(): PackageDefinition {
-  cached ??= loadSync(etcdProtoPath(), protoLoaderOptions);
+  cached ??= passSerializedAnswers(loadSync(etcdProtoPath(), protoLoaderOptions));
   return cached;
+}
+
+/**
+ * Each method's response serializer, made to pass an answer that is already
+ * bytes (response-codec.ts encodes the busiest by hand) straight through;
+ * any other answer is encoded by proto-loader as before.
+ */
+function passSerializedAnswers(definition: PackageDefinition): PackageDefinition {
+  for (const entry of Object.values(definition)) {
+    if ('format' in entry) continue; // a message type, not a service
+    for (const method of Object.values(entry as Record<string, { responseSerialize: (value: unknown) => Buffer }>)) {
+      const encode = method.responseSerialize;
+      method.responseSerialize = (value: unknown) => (value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : encode(value));
+    }
+  }
+  return definition;
 }
 
 /** The client/service constructors of package etcdserverpb. */

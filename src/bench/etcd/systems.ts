@@ -51,11 +51,11 @@ export function trellisMainPath(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'main.js');
 }
 
-export function trellisSystem(name = 'trellis', main: () => string | undefined = trellisMainPath): BenchSystem {
+export function trellisSystem(name = 'trellis', main: () => string | undefined = trellisMainPath, nodeArgsVariable = 'TRELLIS_BENCH_NODE_ARGS'): BenchSystem {
   let checked: { reason: string | undefined } | undefined;
   return {
     name,
-    command: (member) => ({ binary: process.execPath, args: [...memberNodeArgs(), main() ?? '', 'server', ...etcdStyleFlags(member)] }),
+    command: (member) => ({ binary: process.execPath, args: [...memberNodeArgs(nodeArgsVariable), main() ?? '', 'server', ...etcdStyleFlags(member)] }),
     unavailableReason: () => {
       const path = main();
       if (path === undefined) return 'trellis-b is another build of Trellis: set TRELLIS_B_MAIN to its src/cli/main.js';
@@ -66,12 +66,13 @@ export function trellisSystem(name = 'trellis', main: () => string | undefined =
 }
 
 /**
- * Node flags for the members, from TRELLIS_BENCH_NODE_ARGS (space-separated), for
- * profiling a run: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", which
- * NODE_OPTIONS does not allow.
+ * Node flags for the members, from TRELLIS_BENCH_NODE_ARGS (TRELLIS_B_NODE_ARGS
+ * for trellis-b), space-separated: for profiling a run ("--cpu-prof
+ * --cpu-prof-dir=/tmp/prof", which NODE_OPTIONS does not allow) or trying a
+ * V8 setting against the default.
  */
-function memberNodeArgs(): string[] {
-  return (process.env['TRELLIS_BENCH_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
+function memberNodeArgs(variable: string): string[] {
+  return (process.env[variable] ?? '').split(' ').filter((arg) => arg !== '');
 }
 
 function trellisServerProblem(main: string): string | undefined {
@@ -95,6 +96,6 @@ export function benchSystems(): ReadonlyMap<string, BenchSystem> {
     ['etcd', etcdSystem('etcd')],
     ['etcd-b', etcdSystem('etcd-b')],
     ['trellis', trellisSystem()],
-    ['trellis-b', trellisSystem('trellis-b', () => process.env['TRELLIS_B_MAIN'])],
+    ['trellis-b', trellisSystem('trellis-b', () => process.env['TRELLIS_B_MAIN'], 'TRELLIS_B_NODE_ARGS')],
   ]);
 }

@@ -2,9 +2,9 @@
 
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import {
-  fromDeleteRangeRequest, fromPutRequest, fromRangeRequest, fromTxnRequest, toWireDeleteRangeResponse, toWireHeader,
-  toWirePutResponse, toWireRangeResponse, toWireTxnResponse,
+  fromDeleteRangeRequest, fromPutRequest, fromRangeRequest, fromTxnRequest, toWireDeleteRangeResponse, toWireHeader, toWireTxnResponse,
 } from '../kv-translation.js';
+import { encodePutResponse, encodeRangeResponse } from '../response-codec.js';
 import { boolField, safeIntField } from '../wire-values.js';
 import { unary, type ServiceContext } from './service-context.js';
 
@@ -14,11 +14,11 @@ export function kvService(context: ServiceContext): UntypedServiceImplementation
     Range: unary(context, 'Range', async (message) => {
       const { request, serializable } = fromRangeRequest(message);
       const { header, body } = await backend.range(request, { serializable });
-      return toWireRangeResponse(toWireHeader(header), body);
+      return encodeRangeResponse(header, body);
     }),
     Put: unary(context, 'Put', async (message) => {
       const { header, body } = await backend.put(fromPutRequest(message));
-      return toWirePutResponse(toWireHeader(header), body);
+      return encodePutResponse(header, body);
     }),
     DeleteRange: unary(context, 'DeleteRange', async (message) => {
       const { header, body } = await backend.deleteRange(fromDeleteRangeRequest(message));

@@ -58,10 +58,13 @@ export function withDeadline<T>(context: ServiceContext, work: () => Promise<T>)
   });
 }
 
-export function unary(context: ServiceContext, method: string, body: (request: WireMessage) => Promise<WireMessage>): UnaryHandler {
+/** A handler's answer: a wire object for proto-loader to encode, or bytes already encoded (response-codec.ts). */
+export type WireAnswer = WireMessage | Uint8Array;
+
+export function unary(context: ServiceContext, method: string, body: (request: WireMessage) => Promise<WireAnswer>): UnaryHandler {
   return (call, callback) => {
     withDeadline(context, () => body(requestOf(call))).then(
-      (response) => callback(null, response),
+      (response) => callback(null, response as WireMessage),
       (error: unknown) => {
         const { code, details } = grpcStatusOf(error);
         if (!(error instanceof EtcdError) && !(error instanceof Error && error.name === 'KvError')) {

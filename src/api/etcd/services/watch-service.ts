@@ -7,7 +7,8 @@
 import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { grpcStatusOf, toEtcdError } from '../etcd-errors.js';
 import { fromWatchRequest, toWireCanceled, toWireCreated, toWireCreateFailed, toWireProgress, toWireWatchResponse } from '../watch-translation.js';
-import { requestOf, type ServiceContext, type WireMessage } from './service-context.js';
+import { encodeWatchEvents } from '../response-codec.js';
+import { requestOf, type ServiceContext, type WireAnswer, type WireMessage } from './service-context.js';
 
 export function watchService(context: ServiceContext): UntypedServiceImplementation {
   return { Watch: (call: ServerDuplexStream<WireMessage, WireMessage>) => watchStream(context, call) };
@@ -26,9 +27,9 @@ function watchStream(context: ServiceContext, call: ServerDuplexStream<WireMessa
     session.close();
   };
 
-  const send = (message: WireMessage): void => {
+  const send = (message: WireAnswer): void => {
     if (closed || call.cancelled) return;
-    if (!call.write(message)) waitingForDrain = true;
+    if (!call.write(message as WireMessage)) waitingForDrain = true;
   };
 
   // Taking a response can make more ready (a lagging watcher's next replay step), which calls pump again:
@@ -41,7 +42,8 @@ function watchStream(context: ServiceContext, call: ServerDuplexStream<WireMessa
       while (!closed && !holding && !waitingForDrain && !call.cancelled) {
         const next = session.take();
         if (next === null) return;
-        send(toWireWatchResponse(next.header, next.response));
+        const response = next.response;
+        send(response.kind === 'events' ? encodeWatchEvents(next.header, response.watchId, response.events) : toWireWatchResponse(next.header, response));
       }
     } catch (error) {
       // Pumps run inside the member's apply loop (a commit makes watchers ready): a failure here ends this
