@@ -137,6 +137,10 @@ export class CoreMachine implements StateMachine<CoreResult> {
     return this.kv.snapshot(this.encodeExtras()).toBytes();
   }
 
+  snapshotChunks(): Iterator<Uint8Array> {
+    return this.kv.snapshot(this.encodeExtras()).chunks();
+  }
+
   restore(data: Uint8Array): void {
     const extras = this.kv.restore(data);
     this.decodeExtras(extras);

@@ -17,7 +17,7 @@ import type { Logger } from '../runtime/logger.js';
 import type { TimerHandle, Timers } from '../runtime/timers.js';
 import type { Transport } from '../runtime/transport.js';
 import { applyChange, decodeConfigChange, emptyConfig } from '../consensus/config.js';
-import type { ClusterConfig, ConfigChange, Entry, RaftCoreApi, RaftStatus, Ready, RestoredState } from '../consensus/types.js';
+import type { ClusterConfig, ConfigChange, Entry, RaftCoreApi, RaftStatus, Ready, RestoredState, SnapshotMeta } from '../consensus/types.js';
 import {
   type Completion,
   type Outcome,
@@ -443,8 +443,30 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
   private maybeTakeSnapshot(): void {
     if (this.snapshotting || this.appliedIndex - this.snapshotIndex < this.limits.snapshotEntries) return;
     const meta = { index: this.appliedIndex, term: this.appliedTerm, config: this.appliedConfig };
-    const data = this.options.machine.snapshot();
     this.snapshotting = true;
+    const machine = this.options.machine;
+    if (machine.snapshotChunks === undefined) {
+      this.saveSnapshot(meta, machine.snapshot());
+      return;
+    }
+    // A big state takes long to encode: one piece per turn of the event loop,
+    // so requests keep being served meanwhile (the state was frozen just now).
+    const pieces = machine.snapshotChunks();
+    const taken: Uint8Array[] = [];
+    const step = (): void => {
+      if (this.stoppedReasonValue !== null) return;
+      const next = pieces.next();
+      if (next.done !== true) {
+        taken.push(next.value);
+        this.options.timers.schedule(0, step);
+        return;
+      }
+      this.saveSnapshot(meta, taken.length === 1 ? taken[0]! : Buffer.concat(taken));
+    };
+    step();
+  }
+
+  private saveSnapshot(meta: SnapshotMeta, data: Uint8Array): void {
     this.options.storage.saveSnapshot({ meta, data }).then(
       () => this.queue.offer('internal', () => {
         this.snapshotting = false;

@@ -51,6 +51,8 @@ export class RaftStorage implements RaftPersistence {
   private failure: unknown = null;
   private writtenHardState: HardState | null = null;
   private snapshotIndex: LogIndex = logIndex(0);
+  /** Our own snapshots' file writes, one after another, apart from the log's queue. */
+  private snapshotFileChain: Promise<unknown> = Promise.resolve();
   private recoveredState: RestoredState | null = null;
 
   private constructor(
@@ -93,19 +95,34 @@ export class RaftStorage implements RaftPersistence {
     });
   }
 
+  // The snapshot file is written beside the log's appends, not in their
+  // queue: a big state takes many syncs to write, and appends waiting behind
+  // them would stall every write for that long. Only releasing the log below
+  // it joins the queue, once the file is durable.
   saveSnapshot(snapshot: Snapshot): Promise<LogIndex> {
-    return this.serially(async () => {
-      if (snapshot.meta.index <= this.snapshotIndex) return this.snapshotIndex;
-      await writeAtomicFile(this.disk, this.snapshotPath, encodeSnapshot(snapshot));
+    const written = this.snapshotFileChain.then(async () => {
+      if (this.failure !== null) throw new Error(`raft storage in ${this.directory} failed earlier and refuses writes until reopened`, { cause: this.failure });
+      if (snapshot.meta.index <= this.snapshotIndex) return false;
+      try {
+        await writeAtomicFile(this.disk, this.snapshotPath, encodeSnapshot(snapshot));
+      } catch (error) {
+        this.failure = error;
+        throw error;
+      }
       this.snapshotIndex = snapshot.meta.index;
-      // The Low-Water Mark: whole segments below the snapshot are no longer needed.
-      await this.wal.releaseBefore(snapshot.meta.index + 1);
-      return this.snapshotIndex;
+      return true;
     });
+    this.snapshotFileChain = written.catch(() => undefined);
+    // The Low-Water Mark: whole segments below the snapshot are no longer needed.
+    return written.then((wrote) => this.serially(async () => {
+      if (wrote) await this.wal.releaseBefore(snapshot.meta.index + 1);
+      return this.snapshotIndex;
+    }));
   }
 
   close(): Promise<void> {
-    return this.chain.then(() => this.wal.close(), () => this.wal.close());
+    const settled = Promise.all([this.chain, this.snapshotFileChain]);
+    return settled.then(() => this.wal.close(), () => this.wal.close());
   }
 
   /** The WAL's range, for tests and status. */
@@ -132,8 +149,13 @@ export class RaftStorage implements RaftPersistence {
   // first, so a crash in between leaves the snapshot and an older log, which
   // load() reconciles, never a log with a gap.
   private async installSnapshot(snapshot: Snapshot): Promise<void> {
-    await writeAtomicFile(this.disk, this.snapshotPath, encodeSnapshot(snapshot));
-    this.snapshotIndex = snapshot.meta.index;
+    // In the file's own queue too: a snapshot of our own being written goes first (both use the same file).
+    const written = this.snapshotFileChain.then(async () => {
+      await writeAtomicFile(this.disk, this.snapshotPath, encodeSnapshot(snapshot));
+      this.snapshotIndex = snapshot.meta.index;
+    });
+    this.snapshotFileChain = written.catch(() => undefined);
+    await written;
     await this.wal.resetTo(snapshot.meta.index + 1);
   }
 

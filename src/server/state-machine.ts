@@ -20,6 +20,13 @@ export interface StateMachine<R> {
   applyConfig?(entry: Entry, change: ConfigChange, config: ClusterConfig): void;
   /** The whole state as bytes, as of the last applied entry. */
   snapshot(): Uint8Array;
+  /**
+   * The same bytes in pieces, for a big state: the state as of the last
+   * applied entry is frozen when this is called (copy on write), and the
+   * pieces may be pulled later, one turn at a time, while entries go on
+   * being applied. A machine without it is snapshotted in one go.
+   */
+  snapshotChunks?(): Iterator<Uint8Array>;
   /** Replaces the whole state with a snapshot's bytes. */
   restore(data: Uint8Array): void;
 }
