@@ -50,9 +50,7 @@ export function checkLeases(leases: readonly LeaseRecord[], ops: readonly Record
     if (revision === undefined) continue;
     checked++;
     const seenGoneMs = observedBy(revision);
-    const startMs = Math.max(lease.grantCallMs, ...lease.keepAlives.map((k) => k.callMs));
-    const ttlSeconds = lease.keepAlives.length > 0 ? lease.keepAlives.at(-1)!.ttlSeconds : lease.ttlSeconds;
-    const notBeforeMs = startMs + ttlSeconds * 1_000;
+    const { startMs, ttlSeconds, notBeforeMs } = leaseDeadline(lease);
     const revokedBefore = lease.revokeCallsMs.some((callMs) => callMs <= seenGoneMs);
     if (seenGoneMs < notBeforeMs && !revokedBefore) {
       early.push(
@@ -62,4 +60,24 @@ export function checkLeases(leases: readonly LeaseRecord[], ops: readonly Record
     }
   }
   return { checked, early };
+}
+
+/**
+ * The earliest moment the lease may end: its TTL after the grant was sent,
+ * moved on by each keep-alive sent while the lease still had time. A
+ * keep-alive sent after that deadline races the expiry (the server may
+ * already be revoking it, and etcd 3.4 can answer such a keep-alive with a
+ * full TTL while the revoke is in flight), so it does not move the bound.
+ */
+export function leaseDeadline(lease: Pick<LeaseRecord, 'grantCallMs' | 'ttlSeconds' | 'keepAlives'>): { startMs: number; ttlSeconds: number; notBeforeMs: number } {
+  let startMs = lease.grantCallMs;
+  let ttlSeconds = lease.ttlSeconds;
+  let notBeforeMs = startMs + ttlSeconds * 1_000;
+  for (const keepAlive of [...lease.keepAlives].sort((a, b) => a.callMs - b.callMs)) {
+    if (keepAlive.callMs > notBeforeMs) break;
+    startMs = keepAlive.callMs;
+    ttlSeconds = keepAlive.ttlSeconds;
+    notBeforeMs = Math.max(notBeforeMs, startMs + ttlSeconds * 1_000);
+  }
+  return { startMs, ttlSeconds, notBeforeMs };
 }
