@@ -20,25 +20,44 @@ export const ATOMIC_FILE_TEMPORARY_SUFFIX = '.tmp';
  */
 const syncEveryBytes = 4 * 1024 * 1024;
 
-/** Replaces the file at `path` with `data`, durably and atomically. */
-export async function writeAtomicFile(disk: Disk, path: string, data: Uint8Array): Promise<void> {
-  const bytes = new Uint8Array(HEADER_BYTES + data.length);
-  const view = new DataView(bytes.buffer);
+/**
+ * Replaces the file at `path` with `data`, durably and atomically. `data` may
+ * come in pieces (a snapshot's header and its state): they are written one
+ * after another, never joined into one copy.
+ */
+export async function writeAtomicFile(disk: Disk, path: string, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
+  const pieces = data instanceof Uint8Array ? [data] : data;
+  let dataBytes = 0;
+  for (const piece of pieces) dataBytes += piece.length;
+  const header = new Uint8Array(HEADER_BYTES);
+  const view = new DataView(header.buffer);
   view.setUint32(0, MAGIC, true);
   view.setUint16(4, FORMAT_VERSION, true);
-  view.setUint32(8, data.length, true);
-  bytes.set(data, HEADER_BYTES);
-  view.setUint32(12, crc32c(bytes.subarray(HEADER_BYTES), crc32c(bytes.subarray(4, 12))), true);
+  view.setUint32(8, dataBytes, true);
+  let crc = crc32c(header.subarray(4, 12));
+  for (const piece of pieces) crc = crc32c(piece, crc);
+  view.setUint32(12, crc, true);
 
   const temporaryPath = `${path}${ATOMIC_FILE_TEMPORARY_SUFFIX}`;
   const file = await disk.open(temporaryPath, { create: true });
   try {
     // A leftover from an interrupted write may be longer than the new contents.
     await file.truncate(0);
-    for (let at = 0; at < bytes.length; at += syncEveryBytes) {
-      await file.write(at, bytes.subarray(at, Math.min(bytes.length, at + syncEveryBytes)));
-      await file.datasync();
+    let at = 0;
+    let unsyncedBytes = 0;
+    for (const piece of [header, ...pieces]) {
+      for (let from = 0; from < piece.length; from += syncEveryBytes) {
+        const slice = piece.subarray(from, Math.min(piece.length, from + syncEveryBytes));
+        await file.write(at, slice);
+        at += slice.length;
+        unsyncedBytes += slice.length;
+        if (unsyncedBytes >= syncEveryBytes) {
+          await file.datasync();
+          unsyncedBytes = 0;
+        }
+      }
     }
+    if (unsyncedBytes > 0 || at === 0) await file.datasync();
   } finally {
     await file.close();
   }

@@ -52,8 +52,8 @@ interface SnapshotHeader {
   readonly config: { voters: string[]; outgoingVoters: string[]; learners: string[] };
 }
 
-/** A 4-byte header length, the JSON metadata, then the state machine's bytes. */
-export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
+/** A 4-byte header length, the JSON metadata, then the state machine's bytes: in two pieces, the state's bytes not copied. */
+export function encodeSnapshot(snapshot: Snapshot): [Uint8Array, Uint8Array] {
   const header: SnapshotHeader = {
     index: snapshot.meta.index,
     term: snapshot.meta.term,
@@ -64,11 +64,10 @@ export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
     },
   };
   const headerBytes = encoder.encode(JSON.stringify(header));
-  const bytes = new Uint8Array(4 + headerBytes.length + snapshot.data.length);
-  new DataView(bytes.buffer).setUint32(0, headerBytes.length);
-  bytes.set(headerBytes, 4);
-  bytes.set(snapshot.data, 4 + headerBytes.length);
-  return bytes;
+  const head = new Uint8Array(4 + headerBytes.length);
+  new DataView(head.buffer).setUint32(0, headerBytes.length);
+  head.set(headerBytes, 4);
+  return [head, snapshot.data];
 }
 
 export function decodeSnapshot(bytes: Uint8Array): Snapshot {

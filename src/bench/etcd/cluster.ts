@@ -75,8 +75,8 @@ export async function startCluster(options: {
     mkdirSync(plan.dataDir, { recursive: true, mode: 0o700 });
     const logPath = join(logDir, `${label}-${plan.name}.log`);
     const log = openSync(logPath, 'a');
-    const { binary, args } = system.command(plan, { unsafeStaleReads: false });
-    const child = processes.spawn(binary, args, { stdio: ['ignore', log, log] });
+    const { binary, args, env } = system.command(plan, { unsafeStaleReads: false });
+    const child = processes.spawn(binary, args, { stdio: ['ignore', log, log], ...(env === undefined ? {} : { env: { ...process.env, ...env } }) });
     closeSync(log);
     if (child.pid === undefined) {
       await Promise.all(members.map((m) => processes.stop(m.child)));

@@ -11,7 +11,7 @@ export function registerEtcdBench(bench: Command): void {
   bench
     .command('etcd')
     .description('the same workloads against a 3-member Trellis cluster and a 3-member etcd 3.4 cluster, in alternation; writes a markdown table, JSON and an SVG chart under bench-results/<time>/')
-    .option('--systems <a,b>', `systems to compare, A first; ratios are B / A (${[...registry.keys()].join(', ')}; etcd-b is etcd again, to measure noise; trellis-b is the build TRELLIS_B_MAIN names, for before and after)`, 'etcd,trellis')
+    .option('--systems <a,b>', `systems to compare, A first; ratios are B / A (${[...registry.keys()].join(', ')}; etcd-b is etcd again, to measure noise; trellis-b is Trellis again, or the build TRELLIS_B_MAIN names, with TRELLIS_B_NODE_ARGS and TRELLIS_B_ENV: for before and after)`, 'etcd,trellis')
     .option('--workloads <names>', `comma-separated, from ${WORKLOADS.map((w) => w.name).join(', ')}`, WORKLOADS.map((w) => w.name).join(','))
     .option('--rounds <n>', 'rounds in alternation (2 gives A B A B)', '2')
     .option('--duration-s <s>', 'measured seconds per workload', '15')

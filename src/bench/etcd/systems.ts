@@ -24,6 +24,8 @@ export const defaultClusterSettings: ClusterSettings = {
 export interface SystemCommand {
   readonly binary: string;
   readonly args: readonly string[];
+  /** Variables added to the benchmark's own environment for this system's members. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface BenchSystem {
@@ -51,14 +53,18 @@ export function trellisMainPath(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'main.js');
 }
 
-export function trellisSystem(name = 'trellis', main: () => string | undefined = trellisMainPath, nodeArgsVariable = 'TRELLIS_BENCH_NODE_ARGS'): BenchSystem {
+export function trellisSystem(name = 'trellis', main: () => string | undefined = trellisMainPath, nodeArgsVariable = 'TRELLIS_BENCH_NODE_ARGS', envVariable?: string): BenchSystem {
   let checked: { reason: string | undefined } | undefined;
   return {
     name,
-    command: (member) => ({ binary: process.execPath, args: [...memberNodeArgs(nodeArgsVariable), main() ?? '', 'server', ...etcdStyleFlags(member)] }),
+    command: (member) => ({
+      binary: process.execPath,
+      args: [...memberNodeArgs(nodeArgsVariable), main() ?? '', 'server', ...etcdStyleFlags(member)],
+      ...(envVariable === undefined ? {} : { env: memberEnv(envVariable) }),
+    }),
     unavailableReason: () => {
       const path = main();
-      if (path === undefined) return 'trellis-b is another build of Trellis: set TRELLIS_B_MAIN to its src/cli/main.js';
+      if (path === undefined) return `${name}: no main.js to run`;
       checked ??= { reason: trellisServerProblem(path) };
       return checked.reason;
     },
@@ -75,6 +81,17 @@ function memberNodeArgs(variable: string): string[] {
   return (process.env[variable] ?? '').split(' ').filter((arg) => arg !== '');
 }
 
+/** NAME=value,NAME=value from the variable (TRELLIS_B_ENV): e.g. the bench switches of member-host.ts, for trellis-b alone. */
+function memberEnv(variable: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of (process.env[variable] ?? '').split(',').filter((p) => p !== '')) {
+    const equals = pair.indexOf('=');
+    if (equals <= 0) throw new Error(`${variable}: "${pair}" is not NAME=value`);
+    env[pair.slice(0, equals)] = pair.slice(equals + 1);
+  }
+  return env;
+}
+
 function trellisServerProblem(main: string): string | undefined {
   if (!existsSync(main)) return `${main} does not exist: run npm run build first`;
   const help = spawnSync(process.execPath, [main, 'server', '--help'], { encoding: 'utf8', timeout: 20_000 });
@@ -88,14 +105,16 @@ function trellisServerProblem(main: string): string | undefined {
  * The systems `--systems` can name. etcd-b is etcd again under a second
  * label: running etcd against itself shows how much two runs of the same
  * system differ on this machine, which bounds what a ratio can tell.
- * trellis-b is another build of Trellis (TRELLIS_B_MAIN names its
- * src/cli/main.js): a change measured before against after, in one run.
+ * trellis-b is Trellis again, or another build of it (TRELLIS_B_MAIN names
+ * its src/cli/main.js), with its own node flags (TRELLIS_B_NODE_ARGS) and
+ * bench switches (TRELLIS_B_ENV): a change, or a pattern turned off,
+ * measured against the default in one run.
  */
 export function benchSystems(): ReadonlyMap<string, BenchSystem> {
   return new Map([
     ['etcd', etcdSystem('etcd')],
     ['etcd-b', etcdSystem('etcd-b')],
     ['trellis', trellisSystem()],
-    ['trellis-b', trellisSystem('trellis-b', () => process.env['TRELLIS_B_MAIN'], 'TRELLIS_B_NODE_ARGS')],
+    ['trellis-b', trellisSystem('trellis-b', () => process.env['TRELLIS_B_MAIN'] ?? trellisMainPath(), 'TRELLIS_B_NODE_ARGS', 'TRELLIS_B_ENV')],
   ]);
 }

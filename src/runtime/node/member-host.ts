@@ -45,6 +45,40 @@ export function addressOf(url: string): PeerAddress {
   return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: Number(parsed.port) };
 }
 
+/**
+ * Bench switches, read from the environment: not settings (etcd has no such
+ * flags), but the way `trellis bench etcd` turns one pattern off to show what
+ * it buys (TRELLIS_B_ENV gives them to the trellis-b system only):
+ * - TRELLIS_WAL_PREALLOCATE_BYTES: zeros written ahead of the WAL's end, which
+ *   make each fdatasync a data flush rather than a journal commit; 0 turns it off;
+ * - TRELLIS_WAL_BATCH_RECORDS: most records per fdatasync; 1 turns the
+ *   Request Batch at the disk off (each entry its own write and sync);
+ * - TRELLIS_MAX_INFLIGHT_APPENDS: the Request Pipeline window per follower;
+ *   1 turns the pipeline off (one append in flight);
+ * - TRELLIS_PEER_BATCH_BYTES: most bytes per write on a Single-Socket
+ *   Channel; 1 turns write coalescing off (one write per frame).
+ */
+function benchSwitches(): { walPreallocateBytes: number; walBatchRecords?: number; maxInflightAppends?: number; peerBatchBytes?: number } {
+  const read = (name: string): number | undefined => {
+    const text = process.env[name];
+    if (text === undefined || text === '') return undefined;
+    const value = Number(text);
+    if (!Number.isSafeInteger(value) || value < 0) throw new ConfigError(`${name}=${text}: expected a whole number`);
+    return value;
+  };
+  const positive = (name: string): number | undefined => {
+    const value = read(name);
+    if (value === 0) throw new ConfigError(`${name}=0: expected at least 1`);
+    return value;
+  };
+  return {
+    walPreallocateBytes: read('TRELLIS_WAL_PREALLOCATE_BYTES') ?? walPreallocateBytes,
+    walBatchRecords: positive('TRELLIS_WAL_BATCH_RECORDS'),
+    maxInflightAppends: positive('TRELLIS_MAX_INFLIGHT_APPENDS'),
+    peerBatchBytes: positive('TRELLIS_PEER_BATCH_BYTES'),
+  };
+}
+
 export async function startMember(config: MemberConfig, logger: Logger): Promise<RunningMember> {
   const disk = new TimedDisk(new NodeDisk({ root: config.dataDir }));
   const initial = initialMembers(config);
@@ -59,10 +93,10 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
   }
   const identity = await openDataDirectory(disk, config, initial, logger, joined === null || joined.self === null ? undefined : { clusterId: joined.clusterId, memberId: joined.self.id });
   const self = nodeIdOfMember(identity.memberId);
-  // Zeros written ahead of the WAL's end make each fdatasync a data flush, not a journal commit (see WriteAheadLogOptions).
-  // TRELLIS_WAL_PREALLOCATE_BYTES is a bench switch (0 turns it off), not a setting.
-  const preallocateBytes = Number(process.env['TRELLIS_WAL_PREALLOCATE_BYTES'] ?? walPreallocateBytes);
-  const storage = await RaftStorage.open(disk, 'member/raft', { logger, wallClock: clock, wal: { preallocateBytes } });
+  const switches = benchSwitches();
+  const storage = await RaftStorage.open(disk, 'member/raft', {
+    logger, wallClock: clock, wal: { preallocateBytes: switches.walPreallocateBytes, ...(switches.walBatchRecords === undefined ? {} : { maxBatchRecords: switches.walBatchRecords }) },
+  });
 
   // Who to dial at first: the initial members (a bootstrapped member), or the members the cluster named (a joiner).
   // After that the replicated member table decides, as it changes through the log.
@@ -74,6 +108,7 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
   const transport = createTcpPeerTransport<MemberWire>({
     self, clusterId: clusterId(identity.clusterId), listen: { host: hostOf(listen), port: Number(listen.port) },
     peers, codec: memberWireCodec, logger, network,
+    ...(switches.peerBatchBytes === undefined ? {} : { limits: { maxBatchBytes: switches.peerBatchBytes } }),
     discover: (peerUrls) => whoIs(running, identity.clusterId, peerUrls),
     onRefused: (_peer, reason, text) => {
       if (reason === 'removed') running?.learnRemoved(text);
@@ -95,7 +130,7 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
     id: self, clock, timers, logger,
     random: new SeededRandom(randomInt(0x7fff_ffff)),
     raftTransport: raft, peerTransport: peer, storage, bootstrap, bootstrapMembers,
-    raft: { electionTicks, heartbeatTicks: 1 },
+    raft: { electionTicks, heartbeatTicks: 1, ...(switches.maxInflightAppends === undefined ? {} : { maxInflightAppends: switches.maxInflightAppends }) },
     limits: { tickMs: config.heartbeatIntervalMs, snapshotEntries: config.snapshotCount },
     machine: { kvLimits: { quotaBytes: config.quotaBackendBytes, maxRequestBytes: config.maxRequestBytes, maxTxnOps: config.maxTxnOps } },
     leaseExtendOnPromoteMs: config.electionTimeoutMs,
