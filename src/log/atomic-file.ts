@@ -34,20 +34,21 @@ export async function writeAtomicFile(disk: Disk, path: string, data: Uint8Array
   view.setUint32(0, MAGIC, true);
   view.setUint16(4, FORMAT_VERSION, true);
   view.setUint32(8, dataBytes, true);
+  // The checksum is taken slice by slice as the data is written (a big file's
+  // would otherwise be one long stretch of work), and the header that holds it goes last.
   let crc = crc32c(header.subarray(4, 12));
-  for (const piece of pieces) crc = crc32c(piece, crc);
-  view.setUint32(12, crc, true);
 
   const temporaryPath = `${path}${ATOMIC_FILE_TEMPORARY_SUFFIX}`;
   const file = await disk.open(temporaryPath, { create: true });
   try {
     // A leftover from an interrupted write may be longer than the new contents.
     await file.truncate(0);
-    let at = 0;
+    let at = HEADER_BYTES;
     let unsyncedBytes = 0;
-    for (const piece of [header, ...pieces]) {
+    for (const piece of pieces) {
       for (let from = 0; from < piece.length; from += syncEveryBytes) {
         const slice = piece.subarray(from, Math.min(piece.length, from + syncEveryBytes));
+        crc = crc32c(slice, crc);
         await file.write(at, slice);
         at += slice.length;
         unsyncedBytes += slice.length;
@@ -57,7 +58,9 @@ export async function writeAtomicFile(disk: Disk, path: string, data: Uint8Array
         }
       }
     }
-    if (unsyncedBytes > 0 || at === 0) await file.datasync();
+    view.setUint32(12, crc, true);
+    await file.write(0, header);
+    await file.datasync();
   } finally {
     await file.close();
   }

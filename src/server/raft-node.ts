@@ -102,6 +102,13 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
   private tickTimer: TimerHandle | null = null;
   private persisting = false;
   private snapshotting = false;
+  /**
+   * snapshotEntries, plus up to a quarter more chosen by this node's id: the
+   * members of a cluster apply the same entries at nearly the same moment, and
+   * if all snapshotted at the same index, every one of them would be busy
+   * encoding and writing at once, with no quorum left to commit meanwhile.
+   */
+  private readonly snapshotEveryEntries: number;
   private appliedIndex: LogIndex = logIndex(0);
   private appliedTerm: Term = toTerm(0);
   private appliedConfig: ClusterConfig;
@@ -128,6 +135,7 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
     this.id = options.id;
     this.limits = { ...defaultRaftNodeLimits, ...options.limits };
     assert(this.limits.tickMs > 0 && this.limits.snapshotEntries > 0, 'tickMs and snapshotEntries must be positive');
+    this.snapshotEveryEntries = this.limits.snapshotEntries + (stringHash(options.id) % (Math.floor(this.limits.snapshotEntries / 4) + 1));
     this.readIdPrefix = `${options.id}:${Math.floor(options.clock.wallNowMs()).toString(36)}:`;
     // The config comes from the log (a fresh cluster's first entries) or a snapshot, never from outside.
     this.appliedConfig = emptyConfig;
@@ -441,7 +449,7 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
   }
 
   private maybeTakeSnapshot(): void {
-    if (this.snapshotting || this.appliedIndex - this.snapshotIndex < this.limits.snapshotEntries) return;
+    if (this.snapshotting || this.appliedIndex - this.snapshotIndex < this.snapshotEveryEntries) return;
     const meta = { index: this.appliedIndex, term: this.appliedTerm, config: this.appliedConfig };
     this.snapshotting = true;
     const machine = this.options.machine;
@@ -559,4 +567,14 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
   private nowMs(): number {
     return this.options.clock.monotonicNowMs();
   }
+}
+
+/** FNV-1a of a string's UTF-16 code units: a small, stable spread (not a checksum). */
+function stringHash(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
 }
