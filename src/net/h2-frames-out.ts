@@ -2,7 +2,9 @@
 // one buffer with its 9-byte header. Pure byte manipulation, shared by the
 // server session (h2-session.ts) and its outbound queue (h2-outbound.ts).
 
-import { FrameFlag, FrameType, frameHeaderBytes } from './hpack-frames.js';
+import { FrameFlag, FrameType, frameHeaderBytes, writeFrameHeader } from './hpack-frames.js';
+
+export { writeFrameHeader };
 
 /** HTTP/2 error codes (RFC 9113 section 7) the server sends or receives. */
 export const H2Error = {
@@ -32,18 +34,6 @@ export const H2Setting = {
 export const maxWindowBytes = 0x7fff_ffff;
 /** Every window starts here until SETTINGS or WINDOW_UPDATE say otherwise. */
 export const initialWindowBytes = 65_535;
-
-export function writeFrameHeader(target: Uint8Array, offset: number, length: number, type: number, flags: number, streamId: number): void {
-  target[offset] = length >>> 16;
-  target[offset + 1] = (length >>> 8) & 0xff;
-  target[offset + 2] = length & 0xff;
-  target[offset + 3] = type;
-  target[offset + 4] = flags;
-  target[offset + 5] = (streamId >>> 24) & 0x7f;
-  target[offset + 6] = (streamId >>> 16) & 0xff;
-  target[offset + 7] = (streamId >>> 8) & 0xff;
-  target[offset + 8] = streamId & 0xff;
-}
 
 function write32(target: Uint8Array, offset: number, value: number): void {
   target[offset] = (value >>> 24) & 0xff;

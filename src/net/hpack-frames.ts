@@ -65,7 +65,8 @@ export function encodeFrame(type: number, flags: number, streamId: number, paylo
   return frame;
 }
 
-function writeFrameHeader(target: Uint8Array, offset: number, length: number, type: number, flags: number, streamId: number): void {
+/** The 9-byte frame header (RFC 9113 section 4.1) at `offset`; the stream id's reserved bit is written clear. */
+export function writeFrameHeader(target: Uint8Array, offset: number, length: number, type: number, flags: number, streamId: number): void {
   target[offset] = length >>> 16;
   target[offset + 1] = (length >>> 8) & 0xff;
   target[offset + 2] = length & 0xff;
