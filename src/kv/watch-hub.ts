@@ -83,6 +83,9 @@ export class WatchHub {
   private readonly keyWatchers = new Map<string, Set<Watcher>>();
   private readonly rangeWatchers = new Set<Watcher>();
   private readonly unsynced = new Set<Watcher>();
+  /** Events made from the changes of one revision, the last one fanned out (see eventOf). */
+  private events = new Map<Change, { plain?: WatchEvent; withPrevious?: WatchEvent }>();
+  private eventsRevision = -1;
   private nextWatchId = 1;
   private lastRevision: number;
   private readyListener: (watchId: number) => void = () => {};
@@ -305,16 +308,38 @@ export class WatchHub {
   private enqueueEvents(watcher: Watcher, revision: number, headerRevision: number, changes: readonly Change[]): void {
     let bytes = 0;
     const events = changes.map((change): WatchEvent => {
-      const kv =
-        change.entry.value === null
-          ? { ...toKeyValue(change.key, change.entry), modRevision: revision }
-          : toKeyValue(change.key, change.entry);
-      const prevKv = watcher.prevKv && change.previous !== null ? toKeyValue(change.key, change.previous) : null;
+      const event = this.eventOf(change, revision, watcher.prevKv);
+      const { kv, prevKv } = event;
       bytes += eventOverheadBytes + kv.key.length + kv.value.length + (prevKv === null ? 0 : prevKv.key.length + prevKv.value.length);
-      return { type: change.entry.value === null ? 'delete' : 'put', kv, prevKv };
+      return event;
     });
     watcher.bufferedEvents += events.length;
     this.enqueue(watcher, { kind: 'events', revision, headerRevision, events, bytes });
+  }
+
+  // One event object per change (two when some watcher asks for prev_kv),
+  // shared by every watcher it goes to: a change fanned out to a hundred
+  // watchers is converted once, and the API layer can encode it once too.
+  // Only one revision's are kept, so history never carries them.
+  private eventOf(change: Change, revision: number, withPrevious: boolean): WatchEvent {
+    if (revision !== this.eventsRevision) {
+      this.events = new Map();
+      this.eventsRevision = revision;
+    }
+    let cached = this.events.get(change);
+    if (cached === undefined) this.events.set(change, (cached = {}));
+    const wantsPrevious = withPrevious && change.previous !== null;
+    const hit = wantsPrevious ? cached.withPrevious : cached.plain;
+    if (hit !== undefined) return hit;
+    const kv = wantsPrevious && cached.plain !== undefined
+      ? cached.plain.kv
+      : change.entry.value === null
+        ? { ...toKeyValue(change.key, change.entry), modRevision: revision }
+        : toKeyValue(change.key, change.entry);
+    const event: WatchEvent = { type: change.entry.value === null ? 'delete' : 'put', kv, prevKv: wantsPrevious ? toKeyValue(change.key, change.previous!) : null };
+    if (wantsPrevious) cached.withPrevious = event;
+    else cached.plain = event;
+    return event;
   }
 
   private enqueue(watcher: Watcher, item: Item): void {

@@ -58,9 +58,9 @@ class Out {
   pos = 0;
   readonly bytes: Uint8Array;
 
-  constructor(length: number) {
-    // Every byte is written (finish() checks), and the answer lives only until it is framed and sent.
-    this.bytes = scratchBytes(length);
+  /** `scratch`: an answer, which lives only until it is framed and sent; every byte is written (finish() checks). */
+  constructor(length: number, scratch = true) {
+    this.bytes = scratch ? scratchBytes(length) : new Uint8Array(length);
   }
 
   varint(value: number): void {
@@ -165,34 +165,44 @@ export function encodeRangeResponse(header: ResponseHeader, body: RangeResponse)
   return finish(out);
 }
 
+/**
+ * Each event's encoded Event message, kept as long as the event: the watch
+ * hub hands one event object to every watcher of a change, so a change fanned
+ * out to many watchers is encoded once.
+ */
+const encodedEvents = new WeakMap<WatchEvent, Uint8Array>();
+
+function encodedEvent(event: WatchEvent): Uint8Array {
+  let bytes = encodedEvents.get(event);
+  if (bytes !== undefined) return bytes;
+  const kv = keyValueBytes(event.kv);
+  const prev = event.prevKv === null ? -1 : keyValueBytes(event.prevKv);
+  // Kept beyond this answer, so its own allocation rather than a pooled slice.
+  const out = new Out((event.type === 'delete' ? 2 : 0) + lengthFieldBytes(kv) + (prev < 0 ? 0 : lengthFieldBytes(prev)), false);
+  if (event.type === 'delete') {
+    out.tag(1, wireVarint);
+    out.varint(1);
+  }
+  writeKeyValue(out, 2, event.kv, kv);
+  if (event.prevKv !== null) writeKeyValue(out, 3, event.prevKv, prev);
+  bytes = finish(out);
+  encodedEvents.set(event, bytes);
+  return bytes;
+}
+
 /** The WatchResponse that carries events for one watch (created, canceled and progress answers take the general path). */
 export function encodeWatchEvents(header: ResponseHeader, watchId: number, events: readonly WatchEvent[]): Uint8Array {
   const h = headerBytes(header);
-  // Per event: its kv's size, its prev_kv's (or -1), and its own.
-  const sizes = new Array<number>(events.length * 3);
+  const bodies = events.map(encodedEvent);
   let total = lengthFieldBytes(h) + varintFieldBytes(watchId);
-  for (let i = 0; i < events.length; i++) {
-    const event = events[i]!;
-    const kv = keyValueBytes(event.kv);
-    const prev = event.prevKv === null ? -1 : keyValueBytes(event.prevKv);
-    const own = (event.type === 'delete' ? 2 : 0) + lengthFieldBytes(kv) + (prev < 0 ? 0 : lengthFieldBytes(prev));
-    sizes[3 * i] = kv;
-    sizes[3 * i + 1] = prev;
-    sizes[3 * i + 2] = own;
-    total += lengthFieldBytes(own);
-  }
+  for (const body of bodies) total += lengthFieldBytes(body.length);
   const out = new Out(total);
   writeHeader(out, header, h);
   out.varintField(2, watchId);
-  for (let i = 0; i < events.length; i++) {
-    const event = events[i]!;
-    out.messageStart(11, sizes[3 * i + 2]!);
-    if (event.type === 'delete') {
-      out.tag(1, wireVarint);
-      out.varint(1);
-    }
-    writeKeyValue(out, 2, event.kv, sizes[3 * i]!);
-    if (event.prevKv !== null) writeKeyValue(out, 3, event.prevKv, sizes[3 * i + 1]!);
+  for (const body of bodies) {
+    out.messageStart(11, body.length);
+    out.bytes.set(body, out.pos);
+    out.pos += body.length;
   }
   return finish(out);
 }
