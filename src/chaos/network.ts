@@ -8,10 +8,10 @@
 //   packet loss: TCP retransmits, and streams resume intact after a heal).
 //   netem is not available in this kernel, so netns links cannot be delayed.
 
-import { createServer } from 'node:net';
 import type { Random } from '../runtime/random.js';
 import { LinkTable, PeerProxy, type LinkRule, type ProxyStats } from './peer-proxy.js';
 import type { PeerIdentification } from './system-spec.js';
+import { freeListenPort } from '../runtime/node/listen-port.js';
 
 export interface SlotAddresses {
   readonly clientUrl: string;
@@ -32,17 +32,9 @@ export interface ClusterNetwork {
   close(): Promise<void>;
 }
 
-/** A port the kernel reports free now; the member binds it a moment later (a narrow race, retried by restarting). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => resolve());
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('could not learn a free port');
-  return address.port;
+/** A port free now, below the ephemeral range (see listen-port.ts); the member binds it a moment later. */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return freeListenPort(host);
 }
 
 export interface ProxyNetworkOptions {

@@ -6,10 +6,11 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freeListenPort } from '../../src/runtime/node/listen-port.js';
 
 export type System = 'trellis' | 'etcd';
 
@@ -24,16 +25,8 @@ export interface ClusterMember {
   log: string;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+export function freePort(): Promise<number> {
+  return freeListenPort();
 }
 
 export interface ClusterOptions {

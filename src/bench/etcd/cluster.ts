@@ -3,10 +3,10 @@
 
 import { type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { ChildProcesses } from './child-processes.js';
 import type { BenchSystem, ClusterSettings, MemberLaunch } from './systems.js';
+import { freeListenPort } from '../../runtime/node/listen-port.js';
 
 export const MEMBER_NAMES = ['jupiter', 'saturn', 'neptune'] as const;
 
@@ -28,13 +28,11 @@ export interface RunningCluster {
 
 /** Ports the kernel just handed out; all are held open together so none repeats. */
 export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  })));
-  const ports = servers.map((server) => (server.address() as { port: number }).port);
-  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const port = await freeListenPort();
+    if (!ports.includes(port)) ports.push(port);
+  }
   return ports;
 }
 
