@@ -135,7 +135,7 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
     this.id = options.id;
     this.limits = { ...defaultRaftNodeLimits, ...options.limits };
     assert(this.limits.tickMs > 0 && this.limits.snapshotEntries > 0, 'tickMs and snapshotEntries must be positive');
-    this.snapshotEveryEntries = this.limits.snapshotEntries + (stringHash(options.id) % (Math.floor(this.limits.snapshotEntries / 4) + 1));
+    this.snapshotEveryEntries = staggeredSnapshotEntries(options.id, this.limits.snapshotEntries);
     this.readIdPrefix = `${options.id}:${Math.floor(options.clock.wallNowMs()).toString(36)}:`;
     // The config comes from the log (a fresh cluster's first entries) or a snapshot, never from outside.
     this.appliedConfig = emptyConfig;
@@ -567,6 +567,11 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
   private nowMs(): number {
     return this.options.clock.monotonicNowMs();
   }
+}
+
+/** How many applied entries a node waits between its snapshots: snapshotEntries plus up to a quarter more, fixed by its id. */
+export function staggeredSnapshotEntries(id: NodeId, snapshotEntries: number): number {
+  return snapshotEntries + (stringHash(id) % (Math.floor(snapshotEntries / 4) + 1));
 }
 
 /** FNV-1a of a string's UTF-16 code units: a small, stable spread (not a checksum). */

@@ -273,3 +273,26 @@ test('a consumer that takes from inside the ready signal, as the watch stream do
   for (let round = 0; round < 50 && seen.length < 320; round++) hub.syncUnsynced();
   assert.deepEqual(seen, Array.from({ length: 320 }, (_, i) => i + 2), 'every revision once, in order');
 });
+
+test('alice and bob watching boston get one shared event per change, and prev_kv watchers their own', () => {
+  const store = new MvccStore();
+  const hub = new WatchHub(store);
+  store.put({ key: b('boston'), value: b('10') });
+  const alice = hub.watch({ key: b('boston') });
+  const bob = hub.watch({ key: b('b'), rangeEnd: b('c') });
+  const carol = hub.watch({ key: b('boston'), prevKv: true });
+  store.put({ key: b('boston'), value: b('11') });
+  const [aliceEvent] = eventsOf(drain(hub, alice.watchId));
+  const [bobEvent] = eventsOf(drain(hub, bob.watchId));
+  const [carolEvent] = eventsOf(drain(hub, carol.watchId));
+  assert.equal(aliceEvent, bobEvent, 'the change was converted once for both watchers');
+  assert.equal(aliceEvent!.prevKv, null);
+  assert.notEqual(carolEvent, aliceEvent);
+  assert.equal(t(carolEvent!.prevKv!.value), '10');
+  assert.equal(carolEvent!.kv, aliceEvent!.kv, 'the key-value itself is shared too');
+  // The next revision's events are new objects: nothing of older revisions is kept.
+  store.put({ key: b('boston'), value: b('12') });
+  const [next] = eventsOf(drain(hub, alice.watchId));
+  assert.notEqual(next, aliceEvent);
+  assert.equal(t(next!.kv.value), '12');
+});

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nodeId } from '../../src/ids.js';
+import { staggeredSnapshotEntries } from '../../src/server/raft-node.js';
 import { answer, assertConverged, cluster, failure, others, put, settled } from './story-helpers.js';
 
 test('a follower far behind catches up by snapshot', async () => {
@@ -106,4 +107,12 @@ test('a failed datasync stops the leader before it acknowledges anything that de
   assert.equal(refused.code, 'stopped', 'a stopped node refuses new requests at once');
   assert.ok(c.leader() !== null && c.leader() !== leader, 'the others elected a new leader');
   assert.deepEqual(c.monitor.violations, []);
+});
+
+test('jupiter, saturn and neptune snapshot at different points, none sooner than snapshotEntries nor later than a quarter more', () => {
+  const every = ['jupiter', 'saturn', 'neptune'].map((name) => staggeredSnapshotEntries(nodeId(name), 100_000));
+  for (const entries of every) assert.ok(entries >= 100_000 && entries <= 125_000, `${entries} is within snapshotEntries and a quarter more`);
+  assert.equal(new Set(every).size, 3, `three different spacings: ${every.join(', ')}`);
+  assert.equal(staggeredSnapshotEntries(nodeId('saturn'), 100_000), every[1], 'the same id always gives the same spacing');
+  assert.equal(staggeredSnapshotEntries(nodeId('saturn'), 3), 3, 'below four entries there is no room to stagger');
 });

@@ -5,6 +5,7 @@ import type { Entry, HardState, Snapshot } from '../../src/consensus/types.js';
 import { SeededRandom } from '../../src/runtime/random.js';
 import { SimDisk } from '../../src/sim/sim-disk.js';
 import { RaftStorage } from '../../src/server/raft-storage.js';
+import type { Disk, DiskFile } from '../../src/runtime/disk.js';
 
 const encoder = new TextEncoder();
 const entry = (index: number, entryTerm: number, text = `boston=${index}`): Entry => ({
@@ -116,4 +117,75 @@ test('after a failed write the storage refuses everything until reopened', async
   jupiter.injectFault({ kind: 'datasync-error', count: 1 });
   await assert.rejects(storage.persist({ snapshot: null, entries: [entry(1, 1)], hardState: hardState(1, null, 0) }), /EIO|failed/);
   await assert.rejects(storage.persist({ snapshot: null, entries: [], hardState: hardState(2, null, 0) }), /failed earlier and refuses writes/);
+});
+
+/** A disk whose snapshot file writes wait until `release()`: a snapshot that takes long to write. */
+function slowSnapshotDisk(inner: SimDisk): { disk: Disk; release: () => void; snapshotWrites: () => number } {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let writes = 0;
+  const disk = new Proxy(inner, {
+    get(target, property) {
+      if (property === 'open') {
+        return async (path: string, options: { readonly create: boolean }): Promise<DiskFile> => {
+          const file = await target.open(path, options);
+          if (!path.endsWith('/snapshot.tmp')) return file;
+          return {
+            path: file.path,
+            sizeBytes: () => file.sizeBytes(),
+            append: (data) => file.append(data),
+            write: async (position, data) => {
+              await gate;
+              writes++;
+              return file.write(position, data);
+            },
+            read: (position, length) => file.read(position, length),
+            datasync: () => file.datasync(),
+            truncate: (size) => file.truncate(size),
+            close: () => file.close(),
+          };
+        };
+      }
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { disk, release, snapshotWrites: () => writes };
+}
+
+test('jupiter\'s own snapshot being written does not hold back the appends behind it', async () => {
+  const slow = slowSnapshotDisk(disk(6));
+  const storage = await RaftStorage.open(slow.disk, 'raft', walOptions);
+  await storage.persist({ snapshot: null, entries: [1, 2, 3].map((i) => entry(i, 1)), hardState: hardState(1, null, 3) });
+  let saved = false;
+  const saving = storage.saveSnapshot(snapshotAt(3, 1, 'state at 3')).then((index) => {
+    saved = true;
+    return index;
+  });
+  const appending = storage.persist({ snapshot: null, entries: [entry(4, 1), entry(5, 1)], hardState: null });
+  // Bounded, so that a regression fails here instead of hanging the suite.
+  const appended = await Promise.race([appending.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000))]);
+  assert.equal(appended, true, 'the appends became durable while the snapshot file still waited');
+  assert.equal(saved, false);
+  assert.equal(slow.snapshotWrites(), 0);
+  slow.release();
+  assert.equal(await saving, 3);
+  const { restored } = await reopen(slow.disk as SimDisk);
+  assert.equal(restored.snapshot?.index, 3);
+  assert.deepEqual(restored.entries.map((e) => e.index), [4, 5]);
+});
+
+test('a leader\'s snapshot installed while saturn\'s own is being written lands after it and wins', async () => {
+  const slow = slowSnapshotDisk(disk(7));
+  const storage = await RaftStorage.open(slow.disk, 'raft', walOptions);
+  await storage.persist({ snapshot: null, entries: [1, 2, 3].map((i) => entry(i, 1)), hardState: hardState(1, null, 3) });
+  const saving = storage.saveSnapshot(snapshotAt(3, 1, 'own state at 3'));
+  const installing = storage.persist({ snapshot: snapshotAt(40, 2, 'leader state at 40'), entries: [entry(41, 2)], hardState: hardState(2, null, 40) });
+  slow.release();
+  await installing;
+  assert.equal(await saving, 40, 'the storage reports the newer snapshot it holds');
+  const { restored } = await reopen(slow.disk as SimDisk);
+  assert.equal(restored.snapshot?.index, 40);
+  assert.equal(new TextDecoder().decode(restored.snapshotData!), 'leader state at 40');
+  assert.deepEqual(restored.entries.map((e) => e.index), [41]);
 });

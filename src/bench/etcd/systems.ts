@@ -53,19 +53,17 @@ export function trellisMainPath(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'main.js');
 }
 
-export function trellisSystem(name = 'trellis', main: () => string | undefined = trellisMainPath, nodeArgsVariable = 'TRELLIS_BENCH_NODE_ARGS', envVariable?: string): BenchSystem {
+export function trellisSystem(name = 'trellis', main: () => string = trellisMainPath, nodeArgsVariable = 'TRELLIS_BENCH_NODE_ARGS', envVariable?: string): BenchSystem {
   let checked: { reason: string | undefined } | undefined;
   return {
     name,
     command: (member) => ({
       binary: process.execPath,
-      args: [...memberNodeArgs(nodeArgsVariable), main() ?? '', 'server', ...etcdStyleFlags(member)],
+      args: [...memberNodeArgs(nodeArgsVariable), main(), 'server', ...etcdStyleFlags(member)],
       ...(envVariable === undefined ? {} : { env: memberEnv(envVariable) }),
     }),
     unavailableReason: () => {
-      const path = main();
-      if (path === undefined) return `${name}: no main.js to run`;
-      checked ??= { reason: trellisServerProblem(path) };
+      checked ??= { reason: trellisServerProblem(main()) };
       return checked.reason;
     },
   };

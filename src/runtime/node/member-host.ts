@@ -58,9 +58,9 @@ export function addressOf(url: string): PeerAddress {
  * - TRELLIS_PEER_BATCH_BYTES: most bytes per write on a Single-Socket
  *   Channel; 1 turns write coalescing off (one write per frame).
  */
-function benchSwitches(): { walPreallocateBytes: number; walBatchRecords?: number; maxInflightAppends?: number; peerBatchBytes?: number } {
+export function benchSwitches(env: Readonly<Record<string, string | undefined>> = process.env): { walPreallocateBytes: number; walBatchRecords?: number; maxInflightAppends?: number; peerBatchBytes?: number } {
   const read = (name: string): number | undefined => {
-    const text = process.env[name];
+    const text = env[name];
     if (text === undefined || text === '') return undefined;
     const value = Number(text);
     if (!Number.isSafeInteger(value) || value < 0) throw new ConfigError(`${name}=${text}: expected a whole number`);

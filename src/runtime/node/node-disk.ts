@@ -114,6 +114,7 @@ class NodeDiskFile implements DiskFile {
       const { bytesWritten } = await this.guard('write', () =>
         this.handle.write(data, written, data.length - written, positionBytes + written),
       );
+      if (bytesWritten <= 0) throw new DiskError('EIO', 'write', this.path, `write of ${data.length - written} bytes wrote nothing`);
       written += bytesWritten;
     }
   }
@@ -138,7 +139,12 @@ class NodeDiskFile implements DiskFile {
   private writeInline(positionBytes: number, data: Uint8Array): Promise<void> {
     try {
       let written = 0;
-      while (written < data.length) written += writeSync(this.handle.fd, data, written, data.length - written, positionBytes + written);
+      while (written < data.length) {
+        const bytes = writeSync(this.handle.fd, data, written, data.length - written, positionBytes + written);
+        // A regular file never takes nothing; were it to, this would never end.
+        if (bytes <= 0) throw Object.assign(new Error(`write of ${data.length - written} bytes wrote nothing`), { code: 'EIO' });
+        written += bytes;
+      }
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(toDiskError(error, 'write', this.path));
