@@ -246,6 +246,7 @@ export function encodeRaftMessage(message: RaftMessage, leadingByte?: number): U
     case 'snapshot':
       writeMeta(w, message.meta);
       w.varint(message.totalBytes);
+      w.varint(message.checksum);
       w.varint(message.offset);
       w.bytes(message.data);
       break;
@@ -319,10 +320,12 @@ export function decodeRaftMessage(bytes: Uint8Array): RaftMessage {
     case 'snapshot': {
       const meta = readMeta(r);
       const totalBytes = r.varint();
+      const checksum = r.varint();
+      if (checksum > 0xffff_ffff) r.fail(`snapshot checksum ${checksum} is wider than 32 bits`);
       const offset = r.varint();
       const data = r.bytes();
       if (offset + data.length > totalBytes) r.fail(`chunk [${offset}, ${offset + data.length}) beyond the snapshot's ${totalBytes} bytes`);
-      message = { type, term: messageTerm, meta, totalBytes, offset, data };
+      message = { type, term: messageTerm, meta, totalBytes, checksum, offset, data };
       break;
     }
     case 'snapshot-response': {

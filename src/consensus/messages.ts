@@ -67,12 +67,13 @@ export interface VoteResponseMessage {
   readonly granted: boolean;
 }
 
-/** One chunk of a snapshot: bytes [offset, offset + data.length) of totalBytes. */
+/** One chunk of a snapshot: bytes [offset, offset + data.length) of totalBytes, whose CRC-32C is `checksum`. */
 export interface SnapshotChunkMessage {
   readonly type: 'snapshot';
   readonly term: Term;
   readonly meta: SnapshotMeta;
   readonly totalBytes: number;
+  readonly checksum: number;
   readonly offset: number;
   readonly data: Uint8Array;
 }

@@ -22,6 +22,7 @@ import { jointMajorityIndex, jointVoteOutcome } from './quorum.js';
 import { RaftLog } from './raft-log.js';
 import { ReadIndexBatcher, type ReadRequest } from './read-only.js';
 import { SnapshotReceiver } from './snapshot-receiver.js';
+import type { SnapshotData } from './snapshot-data.js';
 import type {
   ClusterConfig, ConfigChange, Entry, HardState, Outbound, Placement, RaftCoreApi, RaftRole, RaftStatus, ReadState, Ready,
   Refusal, RestoredState, Snapshot, SnapshotMeta,
@@ -219,7 +220,7 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
     return null;
   }
 
-  snapshotTaken(index: LogIndex, data: Uint8Array): SnapshotMeta {
+  snapshotTaken(index: LogIndex, data: SnapshotData): SnapshotMeta {
     assert(index <= this.log.appliedIndex(), `snapshot at ${index} is beyond applied ${this.log.appliedIndex()}`);
     if (index < this.log.snapshotIndex()) {
       // A snapshot taken asynchronously was overtaken by a newer one (e.g. installed from the leader): nothing to release.
@@ -233,6 +234,14 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
     this.log.compactTo(index);
     this.configs.compactTo(index);
     return meta;
+  }
+
+  snapshotStored(index: LogIndex, data: SnapshotData): void {
+    const current = this.localSnapshot;
+    if (current === null || current.meta.index !== index) return;
+    assert(current.data.byteLength === data.byteLength && current.data.checksum === data.checksum,
+      `the stored snapshot at ${index} differs from the one held (${data.byteLength} bytes, checksum ${data.checksum})`);
+    this.localSnapshot = { meta: current.meta, data };
   }
 
   // ---- Ready / advance ----

@@ -161,7 +161,7 @@ export class Replicator {
       progress.becomeProbe();
       return false;
     }
-    const total = snapshot.data.length;
+    const total = snapshot.data.byteLength;
     const chunkBytes = this.options.snapshotChunkBytes;
     let sent = false;
     while (progress.snapshotSentBytes - progress.snapshotAckedBytes < maxInflightSnapshotChunks * chunkBytes) {
@@ -169,8 +169,14 @@ export class Replicator {
       // An empty snapshot still needs its one (empty) chunk.
       if (offset >= total && !(total === 0 && !progress.probeSent)) break;
       const end = Math.min(offset + chunkBytes, total);
+      const data = snapshot.data.read(offset, end - offset);
+      if (data === null || data.length !== end - offset) {
+        // The snapshot can no longer be read (superseded, or the disk failed): probing again finds the newest.
+        progress.becomeProbe();
+        return sent;
+      }
       const message: SnapshotChunkMessage = {
-        type: 'snapshot', term: this.term(), meta: snapshot.meta, totalBytes: total, offset, data: snapshot.data.subarray(offset, end),
+        type: 'snapshot', term: this.term(), meta: snapshot.meta, totalBytes: total, checksum: snapshot.data.checksum, offset, data,
       };
       this.send(peer, message);
       progress.snapshotSentBytes = end;

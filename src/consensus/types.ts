@@ -4,6 +4,7 @@
 // returns, as etcd-io/raft's Ready/Advance loop does.
 
 import type { LogIndex, NodeId, Term } from '../ids.js';
+import type { SnapshotData } from './snapshot-data.js';
 
 export type RaftRole = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
 
@@ -54,7 +55,7 @@ export interface SnapshotMeta {
 export interface Snapshot {
   readonly meta: SnapshotMeta;
   /** The state machine's encoded state at meta.index. */
-  readonly data: Uint8Array;
+  readonly data: SnapshotData;
 }
 
 /** A linearizable read whose read index is now known; serve it once applied >= index. */
@@ -122,7 +123,7 @@ export interface RestoredState {
   /** Entries after the snapshot, in order and contiguous. */
   readonly entries: readonly Entry[];
   /** The snapshot's data, so a leader can send it to followers behind its first index (otherwise: call snapshotTaken again after restart). */
-  readonly snapshotData?: Uint8Array;
+  readonly snapshotData?: SnapshotData;
 }
 
 /** Where a proposal landed; the node waits for the entry at `index` to apply with this `term`. */
@@ -152,7 +153,9 @@ export interface RaftCoreApi<M> {
   readIndex(requestId: string): Refusal | null;
   transferLeadership(to: NodeId): Refusal | null;
   /** The state machine has a snapshot at `index` (<= applied): entries up to it may be released. Returns the meta to persist with the data. */
-  snapshotTaken(index: LogIndex, data: Uint8Array): SnapshotMeta;
+  snapshotTaken(index: LogIndex, data: SnapshotData): SnapshotMeta;
+  /** The snapshot at `index` is now stored where `data` reads it: the core keeps that in place of the copy it received. */
+  snapshotStored(index: LogIndex, data: SnapshotData): void;
   hasReady(): boolean;
   takeReady(): Ready<M>;
   advance(ready: Ready<M>): void;

@@ -96,6 +96,11 @@ export class BinaryWriter {
     return this;
   }
 
+  /** Starts over at the beginning of the same buffer: views finish() handed out see the new bytes. */
+  reset(): void {
+    this.position = 0;
+  }
+
   /** The bytes written so far, as a view of the writer's buffer. */
   finish(): Uint8Array {
     return this.buffer.subarray(0, this.position);

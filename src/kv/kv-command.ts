@@ -38,8 +38,9 @@ function pick<T>(table: readonly T[], index: number, what: string): T {
   return value;
 }
 
+/** The command's bytes: a view of a buffer that may come from Node's pool (see BinaryWriter). */
 export function encodeKvCommand(command: KvCommand): Uint8Array {
-  const writer = new BinaryWriter();
+  const writer = new BinaryWriter(command.type === 'put' ? command.request.key.length + command.request.value.length + 32 : 256);
   writer.u8(formatVersion).u8(tags.indexOf(command.type));
   switch (command.type) {
     case 'range':
@@ -64,7 +65,7 @@ export function encodeKvCommand(command: KvCommand): Uint8Array {
       writer.i64(command.request.id);
       break;
   }
-  return new Uint8Array(writer.finish());
+  return writer.finish();
 }
 
 /**

@@ -35,8 +35,14 @@ export class KvSnapshot {
     return this.state.compactRevision;
   }
 
-  /** The encoded snapshot in pieces of about chunkBytes; pull them at any pace. */
-  *chunks(chunkBytes = defaultSnapshotChunkBytes): Generator<Uint8Array> {
+  /**
+   * The encoded snapshot in pieces of about chunkBytes; pull them at any pace.
+   * With 'reuse-buffer' every piece is written into the same buffer, valid
+   * only until the next is pulled: a consumer that writes each piece out
+   * before pulling the next (a snapshot file) then allocates one buffer for
+   * the whole snapshot instead of one per megabyte.
+   */
+  *chunks(chunkBytes = defaultSnapshotChunkBytes, buffers: 'fresh-buffers' | 'reuse-buffer' = 'fresh-buffers'): Generator<Uint8Array> {
     const { revision, compactRevision, keys, leases } = this.state;
     let crc = 0;
     // Room for a full chunk plus one key's history, so the writer rarely grows.
@@ -45,22 +51,23 @@ export class KvSnapshot {
     // A full chunk is the finished part of a writer used once, so it is handed
     // out as is rather than copied (a copy per megabyte doubled the cost); the
     // short last chunk is copied, or a small snapshot would pin a whole buffer.
-    const flush = (): Uint8Array => {
-      const chunk = writer.finish();
-      crc = crc32c(chunk, crc);
-      writer = new BinaryWriter(writerBytes);
-      return chunk;
-    };
+    const reuse = buffers === 'reuse-buffer';
     writer.raw(magic).u8(formatVersion).varuint(revision).varuint(compactRevision).varuint(keys.size).varuint(leases.length);
     writer.bytes(this.sessions);
     for (const lease of leases) writer.i64(lease.id).i64(BigInt(lease.ttlSeconds));
     for (const [key, history] of keys.entries()) {
       writeHistory(writer, key, history, revision);
-      if (writer.length >= chunkBytes) yield flush();
+      if (writer.length < chunkBytes) continue;
+      const chunk = writer.finish();
+      crc = crc32c(chunk, crc);
+      yield chunk;
+      if (reuse) writer.reset();
+      else writer = new BinaryWriter(writerBytes);
     }
     writer.raw(trailerMagic);
     crc = crc32c(writer.finish(), crc);
-    yield new Uint8Array(writer.u32(crc).finish());
+    const last = writer.u32(crc).finish();
+    yield reuse ? last : new Uint8Array(last);
   }
 
   toBytes(): Uint8Array {

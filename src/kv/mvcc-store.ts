@@ -347,7 +347,8 @@ export class MvccStore {
     const entry: Version =
       value === null
         ? { rev, sub, createRev: 0, version: 0, lease: noLease, value: null }
-        : { rev, sub, createRev: live?.createRev ?? rev, version: (live?.version ?? 0) + 1, lease, value };
+        // Most keys have no lease: they all share the one 0n rather than each holding its own.
+        : { rev, sub, createRev: live?.createRev ?? rev, version: (live?.version ?? 0) + 1, lease: lease === noLease ? noLease : lease, value };
     if (history === undefined) this.tree.set(key, [entry]);
     else {
       history.push(entry);

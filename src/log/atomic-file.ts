@@ -3,41 +3,41 @@
 // made durable under a temporary name, renamed over the old file, and the
 // directory synced, so the rename itself is durable. A checksum catches
 // what the disk may still do to the bytes afterwards.
+//
+// Header (16 bytes, little-endian): magic u32, format version u16, unused
+// u16, data length u32, CRC-32C u32. Version 1's checksum runs over the
+// version, length and data, in that order; version 2's over the data and
+// then the version and length, so a file whose data comes in pieces of
+// unknown total length can be checksummed while it is written. Both are read.
 
 import { crc32c } from '@node-rs/crc32';
-import type { Disk } from '../runtime/disk.js';
+import { assert } from '../assert.js';
+import type { Disk, DiskFile } from '../runtime/disk.js';
 import { LogCorruptionError, LogFormatError } from './errors.js';
 
 const MAGIC = 0x46544154; // "TATF" read as little-endian u32
-const FORMAT_VERSION = 1;
+const WRITTEN_VERSION = 2;
+const READ_VERSIONS: ReadonlySet<number> = new Set([1, 2]);
 const HEADER_BYTES = 16;
+/** Where a checksummed file's data starts. */
+export const ATOMIC_FILE_HEADER_BYTES = HEADER_BYTES;
 export const ATOMIC_FILE_TEMPORARY_SUFFIX = '.tmp';
 /**
  * A big file (a snapshot) is written and synced this much at a time: the disk
  * then never holds more than this of it unsynced, for the log's next
  * fdatasync to wait behind (on ext4 a log's sync also flushes other files'
- * dirty data), so a snapshot does not stall writes.
+ * dirty data), so a snapshot does not stall writes. Reading one back to check
+ * it goes this much at a time too.
  */
-const syncEveryBytes = 4 * 1024 * 1024;
+const sliceBytes = 4 * 1024 * 1024;
 
 /**
  * Replaces the file at `path` with `data`, durably and atomically. `data` may
- * come in pieces (a snapshot's header and its state): they are written one
- * after another, never joined into one copy.
+ * come in pieces (a snapshot's head and its state), even pieces made only as
+ * they are asked for: each is written as it comes, never joined into one copy.
  */
-export async function writeAtomicFile(disk: Disk, path: string, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
+export async function writeAtomicFile(disk: Disk, path: string, data: Uint8Array | Iterable<Uint8Array>): Promise<void> {
   const pieces = data instanceof Uint8Array ? [data] : data;
-  let dataBytes = 0;
-  for (const piece of pieces) dataBytes += piece.length;
-  const header = new Uint8Array(HEADER_BYTES);
-  const view = new DataView(header.buffer);
-  view.setUint32(0, MAGIC, true);
-  view.setUint16(4, FORMAT_VERSION, true);
-  view.setUint32(8, dataBytes, true);
-  // The checksum is taken slice by slice as the data is written (a big file's
-  // would otherwise be one long stretch of work), and the header that holds it goes last.
-  let crc = crc32c(header.subarray(4, 12));
-
   const temporaryPath = `${path}${ATOMIC_FILE_TEMPORARY_SUFFIX}`;
   const file = await disk.open(temporaryPath, { create: true });
   try {
@@ -45,20 +45,30 @@ export async function writeAtomicFile(disk: Disk, path: string, data: Uint8Array
     await file.truncate(0);
     let at = HEADER_BYTES;
     let unsyncedBytes = 0;
+    // Taken slice by slice as the data is written (a big file's would otherwise be one long stretch of work).
+    let crc = 0;
     for (const piece of pieces) {
-      for (let from = 0; from < piece.length; from += syncEveryBytes) {
-        const slice = piece.subarray(from, Math.min(piece.length, from + syncEveryBytes));
+      for (let from = 0; from < piece.length; from += sliceBytes) {
+        const slice = piece.subarray(from, Math.min(piece.length, from + sliceBytes));
         crc = crc32c(slice, crc);
         await file.write(at, slice);
         at += slice.length;
         unsyncedBytes += slice.length;
-        if (unsyncedBytes >= syncEveryBytes) {
+        if (unsyncedBytes >= sliceBytes) {
           await file.datasync();
           unsyncedBytes = 0;
         }
       }
     }
-    view.setUint32(12, crc, true);
+    const dataBytes = at - HEADER_BYTES;
+    assert(dataBytes <= 0xffff_ffff, `${path} would hold ${dataBytes} bytes, more than its header can count`);
+    // The header that holds the length and the checksum goes last.
+    const header = new Uint8Array(HEADER_BYTES);
+    const view = new DataView(header.buffer);
+    view.setUint32(0, MAGIC, true);
+    view.setUint16(4, WRITTEN_VERSION, true);
+    view.setUint32(8, dataBytes, true);
+    view.setUint32(12, crc32c(header.subarray(4, 12), crc), true);
     await file.write(0, header);
     await file.datasync();
   } finally {
@@ -78,22 +88,65 @@ export async function readAtomicFile(disk: Disk, path: string): Promise<Uint8Arr
   } finally {
     await file.close();
   }
-  if (bytes.length < HEADER_BYTES) throw new LogCorruptionError(path, 0, `file of ${bytes.length} bytes is shorter than its header`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { version, dataBytes, checksum } = readHeader(path, bytes, bytes.length);
+  const data = bytes.subarray(HEADER_BYTES);
+  assert(data.length === dataBytes, 'the header was checked against the file size');
+  const crc = version === 1 ? crc32c(data, crc32c(bytes.subarray(4, 12))) : crc32c(bytes.subarray(4, 12), crc32c(data));
+  if (crc !== checksum) throw new LogCorruptionError(path, HEADER_BYTES, 'checksum mismatch');
+  return data.slice();
+}
+
+/**
+ * Opens a file written by writeAtomicFile and checks it without holding it
+ * whole: its data is read a slice at a time, each slice handed to `onSlice`
+ * (offset within the data, bytes, the data's whole length) as it goes. Returns the open file (the
+ * caller closes it) and the length of its data, which starts at
+ * ATOMIC_FILE_HEADER_BYTES; undefined if it never completed once. Throws on
+ * corruption, having closed the file.
+ */
+export async function openAtomicFile(
+  disk: Disk, path: string, onSlice: (offsetBytes: number, slice: Uint8Array, dataBytes: number) => void = () => {},
+): Promise<{ readonly file: DiskFile; readonly dataBytes: number } | undefined> {
+  if (!(await disk.exists(path))) return undefined;
+  const file = await disk.open(path, { create: false });
+  try {
+    const fileBytes = await file.sizeBytes();
+    const headerBytes = await file.read(0, HEADER_BYTES);
+    const { version, dataBytes, checksum } = readHeader(path, headerBytes, fileBytes);
+    const fields = headerBytes.subarray(4, 12);
+    let crc = version === 1 ? crc32c(fields) : 0;
+    let offset = 0;
+    while (offset < dataBytes) {
+      const slice = await file.read(HEADER_BYTES + offset, Math.min(sliceBytes, dataBytes - offset));
+      if (slice.length === 0) throw new LogCorruptionError(path, HEADER_BYTES + offset, 'file ended while being read');
+      crc = crc32c(slice, crc);
+      onSlice(offset, slice, dataBytes);
+      offset += slice.length;
+    }
+    if (version !== 1) crc = crc32c(fields, crc);
+    if (crc !== checksum) throw new LogCorruptionError(path, HEADER_BYTES, 'checksum mismatch');
+    return { file, dataBytes };
+  } catch (error) {
+    await file.close();
+    throw error;
+  }
+}
+
+function readHeader(path: string, header: Uint8Array, fileBytes: number): { version: number; dataBytes: number; checksum: number } {
+  if (fileBytes < HEADER_BYTES || header.length < HEADER_BYTES) {
+    throw new LogCorruptionError(path, 0, `file of ${fileBytes} bytes is shorter than its header`);
+  }
+  const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
   if (view.getUint32(0, true) !== MAGIC) throw new LogFormatError(path, 'is not a Trellis checksummed file (bad magic number)');
   const version = view.getUint16(4, true);
-  if (version !== FORMAT_VERSION) {
-    throw new LogFormatError(path, `has format version ${version}, and this build reads only version ${FORMAT_VERSION}`);
+  if (!READ_VERSIONS.has(version)) {
+    throw new LogFormatError(path, `has format version ${version}, and this build reads only versions ${[...READ_VERSIONS].join(' and ')}`);
   }
-  const length = view.getUint32(8, true);
-  if (HEADER_BYTES + length !== bytes.length) {
-    throw new LogCorruptionError(path, 8, `header says ${length} bytes of data, the file holds ${bytes.length - HEADER_BYTES}`);
+  const dataBytes = view.getUint32(8, true);
+  if (HEADER_BYTES + dataBytes !== fileBytes) {
+    throw new LogCorruptionError(path, 8, `header says ${dataBytes} bytes of data, the file holds ${fileBytes - HEADER_BYTES}`);
   }
-  const data = bytes.subarray(HEADER_BYTES);
-  if (view.getUint32(12, true) !== crc32c(data, crc32c(bytes.subarray(4, 12)))) {
-    throw new LogCorruptionError(path, HEADER_BYTES, 'checksum mismatch');
-  }
-  return data.slice();
+  return { version, dataBytes, checksum: view.getUint32(12, true) };
 }
 
 function parentOf(path: string): string {

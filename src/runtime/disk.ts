@@ -31,6 +31,12 @@ export interface DiskFile {
   write(positionBytes: number, data: Uint8Array): Promise<void>;
   /** Reads up to `lengthBytes` from a position; shorter at the end of the file. */
   read(positionBytes: number, lengthBytes: number): Promise<Uint8Array>;
+  /**
+   * The same read, done before returning: the caller's turn waits for it. Only
+   * for reads that are small and rare enough not to matter to everything else
+   * waiting (a chunk of a snapshot being sent to a follower). Throws DiskError.
+   */
+  readNow(positionBytes: number, lengthBytes: number): Uint8Array;
   /** Makes every write so far durable (fdatasync). */
   datasync(): Promise<void>;
   truncate(sizeBytes: number): Promise<void>;

@@ -32,15 +32,22 @@ const commandTypes = ['kv', 'alarm', 'publish', 'member-update'] as const satisf
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * The entry's bytes, from Node's buffer pool when small: a log entry kept
+ * until the next snapshot then costs no allocation of its own, and entries,
+ * made and released in log order, share and free their pool slabs together.
+ */
 export function encodeCoreEntry(entry: CoreEntry): Uint8Array {
-  const writer = new BinaryWriter(entry.command.type === 'kv' ? 64 : 256);
+  const kvBytes = entry.command.type === 'kv' ? encodeKvCommand(entry.command.command) : null;
+  // Sized for the whole entry at once (the request id's session is a short name), so it is never copied to grow.
+  const writer = new BinaryWriter(kvBytes === null ? 256 : kvBytes.length + 64);
   writer.u8(formatVersion).u8(entry.requestId === null ? 0 : 1);
   if (entry.requestId !== null) writer.bytes(utf8.encode(entry.requestId.session)).varuint(entry.requestId.seq);
   writer.varuint(Math.max(0, Math.floor(entry.proposedAtMs))).u8(commandTypes.indexOf(entry.command.type));
   const command = entry.command;
   switch (command.type) {
     case 'kv':
-      writer.raw(encodeKvCommand(command.command));
+      writer.raw(kvBytes!);
       break;
     case 'alarm':
       writer.raw(encodeValue({ action: command.action, memberId: command.memberId, alarm: command.alarm }));
@@ -52,7 +59,7 @@ export function encodeCoreEntry(entry: CoreEntry): Uint8Array {
       writer.raw(encodeValue({ memberId: command.memberId, peerUrls: [...command.peerUrls] }));
       break;
   }
-  return new Uint8Array(writer.finish());
+  return writer.finish();
 }
 
 /** Throws RangeError when the bytes are not a well-formed entry. */

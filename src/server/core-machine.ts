@@ -12,6 +12,7 @@ import { KvError, type KvErrorCode } from '../kv/errors.js';
 import type { KvCommand } from '../kv/kv-command.js';
 import { KvStateMachine, type KvResponse } from '../kv/kv-state-machine.js';
 import type { KvLimits } from '../kv/limits.js';
+import { defaultSnapshotChunkBytes } from '../kv/kv-snapshot.js';
 import { isReadOnlyTxn } from '../kv/request-checks.js';
 import { type AlarmType, type CoreCommand, type CoreEntry, decodeCoreEntry } from './core-command.js';
 import { type RequestId, type SessionLimits, SessionTable, defaultSessionLimits, requestKey } from './idempotent-receiver.js';
@@ -138,7 +139,7 @@ export class CoreMachine implements StateMachine<CoreResult> {
   }
 
   snapshotChunks(): Iterator<Uint8Array> {
-    return this.kv.snapshot(this.encodeExtras()).chunks();
+    return this.kv.snapshot(this.encodeExtras()).chunks(defaultSnapshotChunkBytes, 'reuse-buffer');
   }
 
   restore(data: Uint8Array): void {

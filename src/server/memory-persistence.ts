@@ -4,7 +4,8 @@
 // uses RaftStorage on a Disk.
 
 import { logIndex, term, type LogIndex } from '../ids.js';
-import type { Entry, HardState, RestoredState, Snapshot } from '../consensus/types.js';
+import { InMemorySnapshotData, type SnapshotData } from '../consensus/snapshot-data.js';
+import type { Entry, HardState, RestoredState, Snapshot, SnapshotMeta } from '../consensus/types.js';
 import type { PersistWork, RaftPersistence } from './raft-persistence.js';
 
 export class MemoryPersistence implements RaftPersistence {
@@ -27,12 +28,18 @@ export class MemoryPersistence implements RaftPersistence {
     return Promise.resolve();
   }
 
-  saveSnapshot(snapshot: Snapshot): Promise<LogIndex> {
-    if (this.snapshot === null || this.snapshot.meta.index < snapshot.meta.index) {
-      this.snapshot = snapshot;
-      this.entries = this.entries.filter((entry) => entry.index > snapshot.meta.index);
-    }
-    return Promise.resolve(this.snapshot.meta.index);
+  saveSnapshot(meta: SnapshotMeta, state: Iterable<Uint8Array>): Promise<SnapshotData | null> {
+    if (this.snapshot !== null && this.snapshot.meta.index >= meta.index) return Promise.resolve(null);
+    // Pieces may share one buffer: each is copied before the next is asked for.
+    const pieces = Array.from(state, (piece) => new Uint8Array(piece));
+    const data = new InMemorySnapshotData(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+    this.snapshot = { meta, data };
+    this.entries = this.entries.filter((entry) => entry.index > meta.index);
+    return Promise.resolve(data);
+  }
+
+  storedSnapshot(index: LogIndex): SnapshotData | null {
+    return this.snapshot !== null && this.snapshot.meta.index === index ? this.snapshot.data : null;
   }
 
   recover(): Promise<RestoredState> {

@@ -17,7 +17,8 @@ import type { Logger } from '../runtime/logger.js';
 import type { TimerHandle, Timers } from '../runtime/timers.js';
 import type { Transport } from '../runtime/transport.js';
 import { applyChange, decodeConfigChange, emptyConfig } from '../consensus/config.js';
-import type { ClusterConfig, ConfigChange, Entry, RaftCoreApi, RaftStatus, Ready, RestoredState, SnapshotMeta } from '../consensus/types.js';
+import { readWholeSnapshot } from '../consensus/snapshot-data.js';
+import type { ClusterConfig, ConfigChange, Entry, RaftCoreApi, RaftStatus, Ready, RestoredState } from '../consensus/types.js';
 import {
   type Completion,
   type Outcome,
@@ -333,13 +334,18 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
     this.options.observer?.recovered?.(this.id, restored);
     if (restored.snapshot !== null) {
       assert(restored.snapshotData !== undefined, 'storage recovered snapshot metadata without its data');
-      this.options.machine.restore(restored.snapshotData);
+      this.options.machine.restore(readWholeSnapshot(restored.snapshotData));
       this.appliedIndex = restored.snapshot.index;
       this.appliedTerm = restored.snapshot.term;
       this.appliedConfig = restored.snapshot.config;
       this.snapshotIndex = restored.snapshot.index;
     }
     this.core = this.options.createCore(restored);
+    if (restored.snapshot !== null) {
+      // The state machine has what it needs from the recovered bytes; followers are sent the snapshot from the storage.
+      const stored = this.options.storage.storedSnapshot(restored.snapshot.index);
+      if (stored !== null) this.core.snapshotStored(restored.snapshot.index, stored);
+    }
     this.options.transport.onReceive((from, message) => {
       this.queue.offer('peer', () => this.core.step(from, message));
     });
@@ -402,6 +408,11 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
   private finishReady(ready: Ready<M>, applied: boolean): void {
     for (const outbound of ready.messagesAfterPersist) this.options.transport.send(outbound.to, outbound.message);
     if (!applied) this.applyReady(ready);
+    if (ready.snapshot !== null) {
+      // The snapshot from the leader is on disk now: followers of ours are sent it from there, and the copy in memory goes.
+      const stored = this.options.storage.storedSnapshot(ready.snapshot.meta.index);
+      if (stored !== null) this.core.snapshotStored(ready.snapshot.meta.index, stored);
+    }
     this.core.advance(ready);
     this.maybeTakeSnapshot();
   }
@@ -410,7 +421,7 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
   private applyReady(ready: Ready<M>): void {
     if (ready.snapshot !== null && ready.snapshot.meta.index > this.appliedIndex) {
       const meta = ready.snapshot.meta;
-      this.options.machine.restore(ready.snapshot.data);
+      this.options.machine.restore(readWholeSnapshot(ready.snapshot.data));
       this.appliedIndex = meta.index;
       this.appliedTerm = meta.term;
       this.appliedConfig = meta.config;
@@ -453,33 +464,16 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
     const meta = { index: this.appliedIndex, term: this.appliedTerm, config: this.appliedConfig };
     this.snapshotting = true;
     const machine = this.options.machine;
-    if (machine.snapshotChunks === undefined) {
-      this.saveSnapshot(meta, machine.snapshot());
-      return;
-    }
-    // A big state takes long to encode: one piece per turn of the event loop,
-    // so requests keep being served meanwhile (the state was frozen just now).
-    const pieces = machine.snapshotChunks();
-    const taken: Uint8Array[] = [];
-    const step = (): void => {
-      if (this.stoppedReasonValue !== null) return;
-      const next = pieces.next();
-      if (next.done !== true) {
-        taken.push(next.value);
-        this.options.timers.schedule(0, step);
-        return;
-      }
-      this.saveSnapshot(meta, taken.length === 1 ? taken[0]! : Buffer.concat(taken));
-    };
-    step();
-  }
-
-  private saveSnapshot(meta: SnapshotMeta, data: Uint8Array): void {
-    this.options.storage.saveSnapshot({ meta, data }).then(
-      () => this.queue.offer('internal', () => {
+    // A big state takes long to encode: the storage asks for one piece at a
+    // time and writes it before asking for the next, so requests keep being
+    // served meanwhile (the state was frozen just now) and the whole encoded
+    // state is never in memory at once.
+    const state = machine.snapshotChunks === undefined ? [machine.snapshot()] : this.untilStopped(machine.snapshotChunks());
+    this.options.storage.saveSnapshot(meta, state).then(
+      (data) => this.queue.offer('internal', () => {
         this.snapshotting = false;
         // A newer snapshot from the leader may have been installed meanwhile; ours is then obsolete.
-        if (meta.index <= this.snapshotIndex) return;
+        if (data === null || meta.index <= this.snapshotIndex) return;
         this.snapshotIndex = meta.index;
         this.snapshotsTaken++;
         this.options.observer?.snapshotTaken?.(this.id, meta.index);
@@ -487,6 +481,16 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
       }),
       (error: unknown) => this.failStop('writing a snapshot failed', error),
     );
+  }
+
+  /** The machine's snapshot pieces, ending the write with an error if this node stops meanwhile (nothing half-written is kept). */
+  private *untilStopped(pieces: Iterator<Uint8Array>): Generator<Uint8Array> {
+    for (;;) {
+      if (this.stoppedReasonValue !== null) throw new Error(`node ${this.id} stopped while writing a snapshot`);
+      const next = pieces.next();
+      if (next.done === true) return;
+      yield next.value;
+    }
   }
 
   // Proposals wait only while this node leads in the term they were placed in;

@@ -4,7 +4,8 @@
 // Disk; tests may wrap it to inject a failure at one precise write.
 
 import type { LogIndex } from '../ids.js';
-import type { Entry, HardState, RestoredState, Snapshot } from '../consensus/types.js';
+import type { SnapshotData } from '../consensus/snapshot-data.js';
+import type { Entry, HardState, RestoredState, Snapshot, SnapshotMeta } from '../consensus/types.js';
 
 export interface PersistWork {
   readonly snapshot: Snapshot | null;
@@ -22,10 +23,16 @@ export interface RaftPersistence {
   persist(work: PersistWork): Promise<void>;
   /**
    * Keeps a snapshot the node took of its own state machine and releases the
-   * log below it (the Low-Water Mark). A snapshot older than the one already
-   * stored is ignored; resolves with the index now stored.
+   * log below it (the Low-Water Mark). The state comes in pieces, asked for
+   * one at a time as they are written, so it need never be whole in memory;
+   * a piece may be overwritten once the next is asked for (copy to keep it).
+   * Resolves with the state as stored (for sending to followers), or null
+   * when a snapshot as new or newer is already stored (the pieces are then
+   * not asked for).
    */
-  saveSnapshot(snapshot: Snapshot): Promise<LogIndex>;
+  saveSnapshot(meta: SnapshotMeta, state: Iterable<Uint8Array>): Promise<SnapshotData | null>;
+  /** The stored state of the snapshot at `index`, when that is the snapshot stored now (e.g. after persist installed it). */
+  storedSnapshot(index: LogIndex): SnapshotData | null;
   /** Reads everything back, for a node starting on this storage; snapshotData is set whenever snapshot is. */
   recover(): Promise<RestoredState>;
   close(): Promise<void>;

@@ -2,7 +2,8 @@
 //
 //   <dir>/wal/        the log: one WAL record per entry, record index = Raft index
 //   <dir>/hardstate   term, vote and commit, replaced atomically (checksummed)
-//   <dir>/snapshot    the newest snapshot with its metadata (checksummed)
+//   <dir>/snapshot    the newest snapshot with its metadata (checksummed),
+//                     kept open to read chunks from for lagging followers
 //
 // Every write resolves only once durable, and the node acknowledges nothing
 // before that. Operations run one at a time in call order, so a snapshot
@@ -21,11 +22,13 @@ import { logIndex, term as toTerm, type LogIndex } from '../ids.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Disk } from '../runtime/disk.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
-import type { Entry, HardState, RestoredState, Snapshot } from '../consensus/types.js';
+import { InMemorySnapshotData, readWholeSnapshot, type SnapshotData } from '../consensus/snapshot-data.js';
+import type { Entry, HardState, RestoredState, Snapshot, SnapshotMeta } from '../consensus/types.js';
 import { readAtomicFile, writeAtomicFile } from '../log/atomic-file.js';
 import { WriteAheadLog, type AppendRecord, type WriteAheadLogOptions } from '../log/write-ahead-log.js';
 import type { PersistWork, RaftPersistence } from './raft-persistence.js';
-import { decodeEntry, decodeHardState, decodeSnapshot, encodeEntry, encodeHardState, encodeSnapshot } from './storage-codec.js';
+import { decodeEntry, decodeHardState, encodeEntry, encodeHardState } from './storage-codec.js';
+import { openSnapshotFile, writeSnapshotFile, type FileSnapshotData } from './stored-snapshot.js';
 
 /** The WAL record type of a Raft entry. */
 export const ENTRY_RECORD_TYPE = 1;
@@ -53,6 +56,9 @@ export class RaftStorage implements RaftPersistence {
   private snapshotIndex: LogIndex = logIndex(0);
   /** Our own snapshots' file writes, one after another, apart from the log's queue. */
   private snapshotFileChain: Promise<unknown> = Promise.resolve();
+  /** The snapshot file's state, open for reading; the one it replaced stays open until the next (a sender may still be reading it). */
+  private stored: FileSnapshotData | null = null;
+  private superseded: FileSnapshotData | null = null;
   private recoveredState: RestoredState | null = null;
 
   private constructor(
@@ -99,30 +105,46 @@ export class RaftStorage implements RaftPersistence {
   // queue: a big state takes many syncs to write, and appends waiting behind
   // them would stall every write for that long. Only releasing the log below
   // it joins the queue, once the file is durable.
-  saveSnapshot(snapshot: Snapshot): Promise<LogIndex> {
+  saveSnapshot(meta: SnapshotMeta, state: Iterable<Uint8Array>): Promise<SnapshotData | null> {
     const written = this.snapshotFileChain.then(async () => {
       if (this.failure !== null) throw new Error(`raft storage in ${this.directory} failed earlier and refuses writes until reopened`, { cause: this.failure });
-      if (snapshot.meta.index <= this.snapshotIndex) return false;
+      if (meta.index <= this.snapshotIndex) return null;
       try {
-        await writeAtomicFile(this.disk, this.snapshotPath, encodeSnapshot(snapshot));
+        return this.adopt(await writeSnapshotFile(this.disk, this.snapshotPath, meta, state));
       } catch (error) {
         this.failure = error;
         throw error;
       }
-      this.snapshotIndex = snapshot.meta.index;
-      return true;
     });
     this.snapshotFileChain = written.catch(() => undefined);
     // The Low-Water Mark: whole segments below the snapshot are no longer needed.
-    return written.then((wrote) => this.serially(async () => {
-      if (wrote) await this.wal.releaseBefore(snapshot.meta.index + 1);
-      return this.snapshotIndex;
+    return written.then((data) => this.serially(async () => {
+      if (data !== null) await this.wal.releaseBefore(meta.index + 1);
+      return data;
     }));
+  }
+
+  storedSnapshot(index: LogIndex): SnapshotData | null {
+    return this.stored !== null && this.stored.index === index ? this.stored : null;
   }
 
   close(): Promise<void> {
     const settled = Promise.all([this.chain, this.snapshotFileChain]);
-    return settled.then(() => this.wal.close(), () => this.wal.close());
+    const closeAll = async (): Promise<void> => {
+      await this.superseded?.close();
+      await this.stored?.close();
+      await this.wal.close();
+    };
+    return settled.then(closeAll, closeAll);
+  }
+
+  private adopt(data: FileSnapshotData): FileSnapshotData {
+    const older = this.superseded;
+    this.superseded = this.stored;
+    this.stored = data;
+    this.snapshotIndex = data.index;
+    void older?.close();
+    return data;
   }
 
   /** The WAL's range, for tests and status. */
@@ -151,8 +173,7 @@ export class RaftStorage implements RaftPersistence {
   private async installSnapshot(snapshot: Snapshot): Promise<void> {
     // In the file's own queue too: a snapshot of our own being written goes first (both use the same file).
     const written = this.snapshotFileChain.then(async () => {
-      await writeAtomicFile(this.disk, this.snapshotPath, encodeSnapshot(snapshot));
-      this.snapshotIndex = snapshot.meta.index;
+      this.adopt(await writeSnapshotFile(this.disk, this.snapshotPath, snapshot.meta, [readWholeSnapshot(snapshot.data)]));
     });
     this.snapshotFileChain = written.catch(() => undefined);
     await written;
@@ -193,8 +214,10 @@ export class RaftStorage implements RaftPersistence {
   }
 
   private async load(): Promise<RestoredState> {
-    const snapshotBytes = await readAtomicFile(this.disk, this.snapshotPath);
-    const snapshot = snapshotBytes === undefined ? null : decodeSnapshot(snapshotBytes);
+    const snapshot = (await openSnapshotFile(this.disk, this.snapshotPath)) ?? null;
+    if (snapshot !== null) this.stored = snapshot.data;
+    // The node restores its state machine from the bytes just read and checked, then swaps them for the file (storedSnapshot).
+    const snapshotData = snapshot === null ? null : new InMemorySnapshotData(snapshot.state, snapshot.data.checksum);
     const hardStateBytes = await readAtomicFile(this.disk, this.hardStatePath);
     const stored = hardStateBytes === undefined ? null : decodeHardState(hardStateBytes);
     this.writtenHardState = stored;
@@ -221,11 +244,11 @@ export class RaftStorage implements RaftPersistence {
       hardState,
       snapshot: snapshot?.meta ?? null,
       entries,
-      ...(snapshot === null ? {} : { snapshotData: snapshot.data }),
+      ...(snapshotData === null ? {} : { snapshotData }),
     };
   }
 
-  private async logContinuesSnapshot(snapshot: Snapshot): Promise<boolean> {
+  private async logContinuesSnapshot(snapshot: { readonly meta: SnapshotMeta }): Promise<boolean> {
     const index = snapshot.meta.index;
     const { firstIndex, lastIndex } = this.logRange();
     if (firstIndex === index + 1) return true;

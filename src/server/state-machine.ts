@@ -24,7 +24,9 @@ export interface StateMachine<R> {
    * The same bytes in pieces, for a big state: the state as of the last
    * applied entry is frozen when this is called (copy on write), and the
    * pieces may be pulled later, one turn at a time, while entries go on
-   * being applied. A machine without it is snapshotted in one go.
+   * being applied. Each piece is the caller's only until it asks for the
+   * next (the machine may write the next into the same buffer), so a caller
+   * that keeps pieces copies them. A machine without it is snapshotted in one go.
    */
   snapshotChunks?(): Iterator<Uint8Array>;
   /** Replaces the whole state with a snapshot's bytes. */

@@ -5,7 +5,7 @@
 
 import { assert } from '../assert.js';
 import { type LogIndex, type Term, logIndex, nodeId, term } from '../ids.js';
-import type { ClusterConfig, Entry, EntryKind, HardState, Snapshot } from '../consensus/types.js';
+import type { ClusterConfig, Entry, EntryKind, HardState, SnapshotMeta } from '../consensus/types.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -13,9 +13,10 @@ const decoder = new TextDecoder();
 const ENTRY_KINDS: readonly EntryKind[] = ['normal', 'noop', 'config'];
 const ENTRY_HEADER_BYTES = 8 + 8 + 1;
 
+/** Every byte is written: the record may come from Node's buffer pool, unzeroed, and lives only until the WAL has copied it. */
 export function encodeEntry(entry: Entry): Uint8Array {
-  const bytes = new Uint8Array(ENTRY_HEADER_BYTES + entry.data.length);
-  const view = new DataView(bytes.buffer);
+  const bytes = Buffer.allocUnsafe(ENTRY_HEADER_BYTES + entry.data.length);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   view.setFloat64(0, entry.index);
   view.setFloat64(8, entry.term);
   view.setUint8(16, ENTRY_KINDS.indexOf(entry.kind));
@@ -52,25 +53,26 @@ interface SnapshotHeader {
   readonly config: { voters: string[]; outgoingVoters: string[]; learners: string[] };
 }
 
-/** A 4-byte header length, the JSON metadata, then the state machine's bytes: in two pieces, the state's bytes not copied. */
-export function encodeSnapshot(snapshot: Snapshot): [Uint8Array, Uint8Array] {
+/** A snapshot file's head: a 4-byte length, then the JSON metadata. The state machine's bytes follow it in the file. */
+export function encodeSnapshotHead(meta: SnapshotMeta): Uint8Array {
   const header: SnapshotHeader = {
-    index: snapshot.meta.index,
-    term: snapshot.meta.term,
+    index: meta.index,
+    term: meta.term,
     config: {
-      voters: [...snapshot.meta.config.voters],
-      outgoingVoters: [...snapshot.meta.config.outgoingVoters],
-      learners: [...snapshot.meta.config.learners],
+      voters: [...meta.config.voters],
+      outgoingVoters: [...meta.config.outgoingVoters],
+      learners: [...meta.config.learners],
     },
   };
   const headerBytes = encoder.encode(JSON.stringify(header));
   const head = new Uint8Array(4 + headerBytes.length);
   new DataView(head.buffer).setUint32(0, headerBytes.length);
   head.set(headerBytes, 4);
-  return [head, snapshot.data];
+  return head;
 }
 
-export function decodeSnapshot(bytes: Uint8Array): Snapshot {
+/** Reads the head at the start of `bytes` (which may hold more): the metadata and the head's length, where the state begins. */
+export function decodeSnapshotHead(bytes: Uint8Array): { readonly meta: SnapshotMeta; readonly headBytes: number } {
   assert(bytes.length >= 4, 'snapshot file is shorter than its header');
   const headerBytes = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
   assert(4 + headerBytes <= bytes.length, 'snapshot header runs past the end of the file');
@@ -80,8 +82,5 @@ export function decodeSnapshot(bytes: Uint8Array): Snapshot {
     outgoingVoters: header.config.outgoingVoters.map(nodeId),
     learners: header.config.learners.map(nodeId),
   };
-  return {
-    meta: { index: logIndex(header.index) as LogIndex, term: term(header.term) as Term, config },
-    data: bytes.slice(4 + headerBytes),
-  };
+  return { meta: { index: logIndex(header.index) as LogIndex, term: term(header.term) as Term, config }, headBytes: 4 + headerBytes };
 }

@@ -71,6 +71,11 @@ export class SimDiskFile implements DiskFile {
     return this.disk.readAt(this, this.inode, positionBytes, lengthBytes);
   }
 
+  readNow(positionBytes: number, lengthBytes: number): Uint8Array {
+    assert(positionBytes >= 0 && lengthBytes >= 0, `read of ${lengthBytes} bytes at ${positionBytes}`);
+    return this.disk.readAtNow(this, this.inode, positionBytes, lengthBytes);
+  }
+
   datasync(): Promise<void> {
     return this.disk.datasync(this, this.inode);
   }

@@ -308,6 +308,14 @@ export class SimDisk implements Disk {
     });
   }
 
+  /** @internal A read done in the caller's turn: it takes no simulated time, and fails as readAt does. */
+  readAtNow(handle: SimDiskFile, inode: Inode, positionBytes: number, lengthBytes: number): Uint8Array {
+    if (handle.epoch !== this.epoch || handle.closed) throw new DiskError('EBADF', 'read', handle.path);
+    this.maybeFail('read-error', 'read', handle.path);
+    this.stats.reads++;
+    return inode.cached.view().slice(positionBytes, positionBytes + lengthBytes);
+  }
+
   /** @internal */
   truncateTo(handle: SimDiskFile, inode: Inode, sizeBytes: number): Promise<void> {
     return this.fileOperation(handle, 'truncate', this.operationLatencyMs, () => {

@@ -7,6 +7,7 @@ import { RaftCore } from '../../src/consensus/raft-core.js';
 import type { RaftMessage } from '../../src/consensus/messages.js';
 import { SeededRandom } from '../../src/runtime/random.js';
 import { logIndex, term } from '../../src/ids.js';
+import { snapshotDataOf } from '../../src/consensus/snapshot-data.js';
 
 const totalEntries = Number(process.argv[2] ?? 200_000);
 const batch = Number(process.argv[3] ?? 64);
@@ -52,7 +53,7 @@ for (let proposed = 0; proposed < totalEntries; proposed += batch) {
   for (let i = 0; i < batch; i++) leader.propose(payload);
   settle();
   if (proposed % 50_000 < batch) {
-    for (const core of cores.values()) core.snapshotTaken(core.status().appliedIndex, new Uint8Array(0));
+    for (const core of cores.values()) core.snapshotTaken(core.status().appliedIndex, snapshotDataOf(new Uint8Array(0)));
   }
 }
 const cpu = process.cpuUsage(cpuStart);

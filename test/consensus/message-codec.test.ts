@@ -21,7 +21,7 @@ const message: fc.Arbitrary<RaftMessage> = fc.oneof(
   fc.record({ type: fc.constant('heartbeat-response' as const), term: anyTerm, context: counter }),
   fc.record({ type: fc.constant('vote' as const), term: anyTerm, preVote: fc.boolean(), transfer: fc.boolean(), lastIndex: anyIndex, lastTerm: anyTerm }),
   fc.record({ type: fc.constant('vote-response' as const), term: anyTerm, preVote: fc.boolean(), granted: fc.boolean() }),
-  fc.record({ type: fc.constant('snapshot' as const), term: anyTerm, meta: fc.record({ index: anyIndex, term: anyTerm, config }), data: bytes, offset: fc.nat({ max: 1000 }), extra: fc.nat({ max: 1000 }) })
+  fc.record({ type: fc.constant('snapshot' as const), term: anyTerm, meta: fc.record({ index: anyIndex, term: anyTerm, config }), checksum: fc.nat({ max: 0xffff_ffff }), data: bytes, offset: fc.nat({ max: 1000 }), extra: fc.nat({ max: 1000 }) })
     .map(({ extra, ...m }) => ({ ...m, totalBytes: m.offset + m.data.length + extra })),
   fc.record({ type: fc.constant('snapshot-response' as const), term: anyTerm, snapshotIndex: anyIndex, receivedBytes: counter }),
   fc.record({ type: fc.constant('timeout-now' as const), term: anyTerm }),

@@ -10,6 +10,7 @@ import { RaftCore } from '../../src/consensus/raft-core.js';
 import type { RaftMessage } from '../../src/consensus/messages.js';
 import type { RaftOptions } from '../../src/consensus/options.js';
 import { SeededRandom } from '../../src/runtime/random.js';
+import { readWholeSnapshot, snapshotDataOf } from '../../src/consensus/snapshot-data.js';
 import type {
   ClusterConfig, Entry, HardState, Placement, RaftStatus, ReadState, Ready, Refusal, RestoredState, Snapshot,
 } from '../../src/consensus/types.js';
@@ -84,14 +85,14 @@ export class RaftNode {
     this.diskStalled = false;
     this.pendingReady = null;
     this.readStates = [];
-    this.applied = this.disk.snapshot === null ? [] : decodeMachine(this.disk.snapshot.data);
+    this.applied = this.disk.snapshot === null ? [] : decodeMachine(readWholeSnapshot(this.disk.snapshot.data));
     this.core = this.build();
   }
 
   /** Takes a snapshot of the state machine at its applied index and lets the core release the log below it. */
   takeSnapshot(): Snapshot {
     const index = this.core.status().appliedIndex;
-    const data = encodeMachine(this.applied);
+    const data = snapshotDataOf(encodeMachine(this.applied));
     const meta = this.core.snapshotTaken(index, data);
     const snapshot = { meta, data };
     this.disk.snapshot = snapshot;
@@ -113,7 +114,7 @@ export class RaftNode {
   }
 
   apply(ready: Ready<RaftMessage>): void {
-    if (ready.snapshot !== null) this.applied = decodeMachine(ready.snapshot.data);
+    if (ready.snapshot !== null) this.applied = decodeMachine(readWholeSnapshot(ready.snapshot.data));
     for (const entry of ready.committed) {
       const last = this.applied[this.applied.length - 1];
       if (last !== undefined && last.index !== entry.index - 1) throw new Error(`${this.id} applied ${entry.index} after ${last.index}`);

@@ -33,8 +33,8 @@ test('a follower behind the leader\'s first index receives the snapshot in bound
   world.delivered = [];
   world.heartbeat(2);
   const chunks = world.delivered.filter((m) => m.to === neptune && m.message.type === 'snapshot');
-  assert.ok(snapshot.data.length > 64 * 4, 'the snapshot needs several chunks');
-  assert.equal(chunks.length, Math.ceil(snapshot.data.length / 64));
+  assert.ok(snapshot.data.byteLength > 64 * 4, 'the snapshot needs several chunks');
+  assert.equal(chunks.length, Math.ceil(snapshot.data.byteLength / 64));
   for (const m of chunks) assert.ok(m.message.type === 'snapshot' && m.message.data.length <= 64);
   const status = world.node(neptune).status();
   assert.equal(status.firstIndex, snapshot.meta.index + 1, 'the snapshot reset neptune\'s log');
@@ -104,5 +104,51 @@ test('a follower that restarts in the middle of a snapshot transfer gets it agai
   const resent = world.delivered.filter((m) => m.to === neptune && m.message.type === 'snapshot');
   assert.ok(resent.some((m) => m.message.type === 'snapshot' && m.message.offset === 0), 'the transfer started over');
   assert.equal(world.node(neptune).status().firstIndex, snapshot.meta.index + 1);
+  assert.deepEqual(world.node(neptune).values(), world.node(jupiter).values());
+});
+
+test('a snapshot chunk damaged in flight is caught by the checksum: neptune installs nothing until a clean copy arrives', () => {
+  const { world, snapshot } = farBehind({ snapshotChunkBytes: 64 });
+  world.heal();
+  let damaged = 0;
+  world.rewrite((m) => {
+    if (m.to !== neptune || m.message.type !== 'snapshot' || m.message.offset !== 64 || damaged > 0) return m.message;
+    damaged++;
+    const data = m.message.data.slice();
+    data[3] = data[3]! ^ 0x10;
+    return { ...m.message, data };
+  });
+  world.delivered = [];
+  // The damaged copy completes first and is refused; neptune answers "0 bytes held" and the leader starts over.
+  world.heartbeat(1);
+  assert.equal(damaged, 1);
+  assert.ok(
+    world.delivered.some((m) => m.from === neptune && m.message.type === 'snapshot-response' && m.message.receivedBytes === 0),
+    'neptune told jupiter it holds nothing of the damaged snapshot',
+  );
+  world.heartbeat(6);
+  assert.equal(world.node(neptune).status().firstIndex, snapshot.meta.index + 1, 'the clean copy was installed');
+  assert.deepEqual(world.node(neptune).values(), world.node(jupiter).values());
+  assert.deepEqual(world.stateMachineSafetyViolations, []);
+});
+
+test('a leader whose snapshot can no longer be read probes again and sends the snapshot it holds next', () => {
+  const { world } = farBehind({ snapshotChunkBytes: 64 });
+  const leader = world.node(jupiter);
+  // The stored snapshot goes unreadable (its file superseded and closed, or the disk failing): chunks cannot be made.
+  const held = leader.disk.snapshot!.data;
+  const unreadable = { byteLength: held.byteLength, checksum: held.checksum, read: () => null };
+  leader.core.snapshotStored(leader.disk.snapshot!.meta.index, unreadable);
+  world.heal();
+  world.delivered = [];
+  world.heartbeat(3);
+  assert.equal(world.delivered.filter((m) => m.to === neptune && m.message.type === 'snapshot').length, 0, 'nothing unreadable is sent');
+  assert.ok(world.node(neptune).status().firstIndex <= 1, 'neptune still waits for a snapshot');
+  // A fresh snapshot makes the data readable again, and neptune catches up from it.
+  for (let i = 0; i < 3; i++) placed(world.propose(jupiter, `pune=${i}`));
+  world.stabilize();
+  const fresh = leader.takeSnapshot();
+  world.heartbeat(6);
+  assert.equal(world.node(neptune).status().firstIndex, fresh.meta.index + 1);
   assert.deepEqual(world.node(neptune).values(), world.node(jupiter).values());
 });

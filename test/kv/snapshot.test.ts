@@ -58,6 +58,21 @@ test('a snapshot taken while writes continue restores to exactly the state at th
   assert.equal(t(sessions), 'client sessions of alice and bob');
 });
 
+test('pieces written into one reused buffer, each copied before the next is pulled, make the same snapshot', () => {
+  const store = new MvccStore();
+  populate(store);
+  const whole = takeSnapshot(store, b('sessions')).toBytes();
+  const copies: Uint8Array[] = [];
+  const buffers = new Set<ArrayBufferLike>();
+  for (const piece of takeSnapshot(store, b('sessions')).chunks(512, 'reuse-buffer')) {
+    buffers.add(piece.buffer);
+    copies.push(new Uint8Array(piece));
+  }
+  assert.ok(copies.length > 8, `expected many pieces, got ${copies.length}`);
+  assert.equal(buffers.size, 1, 'every piece came from the same buffer');
+  assert.deepEqual(Buffer.concat(copies), Buffer.from(whole));
+});
+
 test('a restored store keeps applying exactly like the original', () => {
   const original = new MvccStore();
   populate(original);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readAtomicFile, writeAtomicFile } from '../../src/log/atomic-file.js';
+import { crc32c } from '@node-rs/crc32';
+import { openAtomicFile, readAtomicFile, writeAtomicFile } from '../../src/log/atomic-file.js';
 import { LogCorruptionError, LogFormatError } from '../../src/log/errors.js';
 import { SeededRandom } from '../../src/runtime/random.js';
 import { SimDisk } from '../../src/sim/sim-disk.js';
@@ -53,4 +54,40 @@ test('a flipped bit is reported as corruption naming the file; a foreign file as
   const foreign = await disk.open('notes', { create: true });
   await foreign.append(text('just some notes, not a checksummed file'));
   await assert.rejects(readAtomicFile(disk, 'notes'), LogFormatError);
+});
+
+test('a file written by the first format version (checksum over the header fields first) still reads back', async () => {
+  const disk = newDisk();
+  const data = text('term=3 vote=jupiter');
+  const header = new Uint8Array(16);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, 0x46544154, true);
+  view.setUint16(4, 1, true);
+  view.setUint32(8, data.length, true);
+  view.setUint32(12, crc32c(data, crc32c(header.subarray(4, 12))), true);
+  const file = await disk.open('hard-state', { create: true });
+  await file.append(header);
+  await file.append(data);
+  assert.equal(decode(await readAtomicFile(disk, 'hard-state')), 'term=3 vote=jupiter');
+  const opened = await openAtomicFile(disk, 'hard-state');
+  assert.equal(opened?.dataBytes, data.length);
+  await opened?.file.close();
+});
+
+test('a big file is checked a slice at a time without being read whole, and a flipped bit in any slice is found', async () => {
+  const disk = newDisk();
+  // Three slices' worth, made one piece at a time as the writer asks for them.
+  const pieceBytes = 1024 * 1024;
+  function* pieces(): Generator<Uint8Array> {
+    for (let i = 0; i < 9; i++) yield new Uint8Array(pieceBytes).fill(i + 1);
+  }
+  await writeAtomicFile(disk, 'snapshot', pieces());
+  const seen: Array<[number, number]> = [];
+  const opened = await openAtomicFile(disk, 'snapshot', (offset, slice) => seen.push([offset, slice.length]));
+  assert.equal(opened?.dataBytes, 9 * pieceBytes);
+  assert.deepEqual(seen, [[0, 4 * pieceBytes], [4 * pieceBytes, 4 * pieceBytes], [8 * pieceBytes, pieceBytes]]);
+  assert.equal(opened!.file.readNow(16 + 5 * pieceBytes, 2)[1], 6, 'the open file reads the data after the header');
+  await opened!.file.close();
+  disk.flipBit('snapshot', 16 + 8 * pieceBytes + 7, 1);
+  await assert.rejects(openAtomicFile(disk, 'snapshot'), LogCorruptionError);
 });

@@ -2,9 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { logIndex, nodeId, term, type LogIndex } from '../../src/ids.js';
 import type { Entry, HardState, Snapshot } from '../../src/consensus/types.js';
+import { readWholeSnapshot, snapshotDataOf, type SnapshotData } from '../../src/consensus/snapshot-data.js';
 import { SeededRandom } from '../../src/runtime/random.js';
 import { SimDisk } from '../../src/sim/sim-disk.js';
 import { RaftStorage } from '../../src/server/raft-storage.js';
+import { LogCorruptionError } from '../../src/log/errors.js';
+import { crc32c } from '@node-rs/crc32';
 import type { Disk, DiskFile } from '../../src/runtime/disk.js';
 
 const encoder = new TextEncoder();
@@ -16,7 +19,13 @@ const entry = (index: number, entryTerm: number, text = `boston=${index}`): Entr
 });
 const hardState = (hardTerm: number, vote: string | null, commit: number): HardState => ({ term: term(hardTerm), vote: vote === null ? null : nodeId(vote), commit: logIndex(commit) });
 const config = { voters: [nodeId('jupiter'), nodeId('saturn'), nodeId('neptune')], outgoingVoters: [], learners: [] };
-const snapshotAt = (index: number, snapshotTerm: number, text: string): Snapshot => ({ meta: { index: logIndex(index), term: term(snapshotTerm), config }, data: encoder.encode(text) });
+const snapshotAt = (index: number, snapshotTerm: number, text: string): Snapshot => ({ meta: { index: logIndex(index), term: term(snapshotTerm), config }, data: snapshotDataOf(encoder.encode(text)) });
+/** The node's own snapshot, its state handed over in one piece. */
+const save = (storage: RaftStorage, snapshot: Snapshot): Promise<SnapshotData | null> => storage.saveSnapshot(snapshot.meta, [readWholeSnapshot(snapshot.data)]);
+const textOf = (data: SnapshotData | null | undefined): string => {
+  assert.ok(data !== null && data !== undefined, 'snapshot data is there');
+  return new TextDecoder().decode(readWholeSnapshot(data));
+};
 const walOptions = { wal: { segmentSizeBytes: 512 } };
 
 function disk(seed = 1): SimDisk {
@@ -63,7 +72,7 @@ test('a snapshot from the leader replaces the log, and the log starts after it',
   assert.equal(restored.snapshot?.index, 40);
   assert.equal(restored.snapshot?.term, 3);
   assert.deepEqual(restored.snapshot?.config, config);
-  assert.equal(new TextDecoder().decode(restored.snapshotData!), 'state at 40');
+  assert.equal(textOf(restored.snapshotData), 'state at 40');
   assert.deepEqual(restored.entries.map((e) => e.index), [41]);
   assert.equal(restored.hardState.commit, 40, 'commit is at least the snapshot');
 });
@@ -74,12 +83,13 @@ test('the node\'s own snapshot releases whole segments below it (the low-water m
   const entries = Array.from({ length: 60 }, (_, i) => entry(i + 1, 1, `london=${'x'.repeat(20)}${i}`));
   await storage.persist({ snapshot: null, entries, hardState: hardState(1, null, 60) });
   const before = storage.logRange();
-  assert.equal(await storage.saveSnapshot(snapshotAt(50, 1, 'state at 50')), 50);
+  assert.equal(textOf(await save(storage, snapshotAt(50, 1, 'state at 50'))), 'state at 50');
   const after = storage.logRange();
   assert.equal(before.firstIndex, 1);
   assert.ok(after.firstIndex > 1 && after.firstIndex <= 51, `released up to a segment boundary, first index now ${after.firstIndex}`);
   // An older snapshot arriving late never replaces a newer one.
-  assert.equal(await storage.saveSnapshot(snapshotAt(30, 1, 'state at 30')), 50);
+  assert.equal(await save(storage, snapshotAt(30, 1, 'state at 30')), null);
+  assert.equal(textOf(storage.storedSnapshot(logIndex(50))), 'state at 50');
   jupiter.crash();
   const { restored } = await reopen(jupiter);
   assert.equal(restored.snapshot?.index, 50);
@@ -140,6 +150,7 @@ function slowSnapshotDisk(inner: SimDisk): { disk: Disk; release: () => void; sn
               return file.write(position, data);
             },
             read: (position, length) => file.read(position, length),
+            readNow: (position, length) => file.readNow(position, length),
             datasync: () => file.datasync(),
             truncate: (size) => file.truncate(size),
             close: () => file.close(),
@@ -158,9 +169,9 @@ test('jupiter\'s own snapshot being written does not hold back the appends behin
   const storage = await RaftStorage.open(slow.disk, 'raft', walOptions);
   await storage.persist({ snapshot: null, entries: [1, 2, 3].map((i) => entry(i, 1)), hardState: hardState(1, null, 3) });
   let saved = false;
-  const saving = storage.saveSnapshot(snapshotAt(3, 1, 'state at 3')).then((index) => {
+  const saving = save(storage, snapshotAt(3, 1, 'state at 3')).then((data) => {
     saved = true;
-    return index;
+    return data;
   });
   const appending = storage.persist({ snapshot: null, entries: [entry(4, 1), entry(5, 1)], hardState: null });
   // Bounded, so that a regression fails here instead of hanging the suite.
@@ -169,7 +180,7 @@ test('jupiter\'s own snapshot being written does not hold back the appends behin
   assert.equal(saved, false);
   assert.equal(slow.snapshotWrites(), 0);
   slow.release();
-  assert.equal(await saving, 3);
+  assert.equal(textOf(await saving), 'state at 3');
   const { restored } = await reopen(slow.disk as SimDisk);
   assert.equal(restored.snapshot?.index, 3);
   assert.deepEqual(restored.entries.map((e) => e.index), [4, 5]);
@@ -179,13 +190,70 @@ test('a leader\'s snapshot installed while saturn\'s own is being written lands 
   const slow = slowSnapshotDisk(disk(7));
   const storage = await RaftStorage.open(slow.disk, 'raft', walOptions);
   await storage.persist({ snapshot: null, entries: [1, 2, 3].map((i) => entry(i, 1)), hardState: hardState(1, null, 3) });
-  const saving = storage.saveSnapshot(snapshotAt(3, 1, 'own state at 3'));
+  const saving = save(storage, snapshotAt(3, 1, 'own state at 3'));
   const installing = storage.persist({ snapshot: snapshotAt(40, 2, 'leader state at 40'), entries: [entry(41, 2)], hardState: hardState(2, null, 40) });
   slow.release();
   await installing;
-  assert.equal(await saving, 40, 'the storage reports the newer snapshot it holds');
+  assert.equal(textOf(await saving), 'own state at 3', 'the own snapshot was written first, and a sender still reading it may finish');
+  assert.equal(storage.storedSnapshot(logIndex(3)), null);
+  assert.equal(textOf(storage.storedSnapshot(logIndex(40))), 'leader state at 40', 'the storage holds the newer snapshot');
   const { restored } = await reopen(slow.disk as SimDisk);
   assert.equal(restored.snapshot?.index, 40);
-  assert.equal(new TextDecoder().decode(restored.snapshotData!), 'leader state at 40');
+  assert.equal(textOf(restored.snapshotData), 'leader state at 40');
   assert.deepEqual(restored.entries.map((e) => e.index), [41]);
+});
+
+test('jupiter\'s own snapshot is written a piece at a time: each piece is asked for only after the one before reached the disk', async () => {
+  const jupiter = disk(8);
+  const storage = await RaftStorage.open(jupiter, 'raft', walOptions);
+  await storage.persist({ snapshot: null, entries: [1, 2, 3].map((i) => entry(i, 1)), hardState: hardState(1, null, 3) });
+  const pieces = ['boston=10;', 'philadelphia=3;', 'london=4;', 'pune=7;'];
+  const writesWhenAsked: number[] = [];
+  function* state(): Generator<Uint8Array> {
+    for (const piece of pieces) {
+      writesWhenAsked.push(jupiter.stats.writes);
+      yield encoder.encode(piece);
+    }
+  }
+  const data = await storage.saveSnapshot({ index: logIndex(3), term: term(1), config }, state());
+  assert.equal(writesWhenAsked.length, pieces.length);
+  for (let i = 1; i < writesWhenAsked.length; i++) {
+    assert.ok(writesWhenAsked[i]! > writesWhenAsked[i - 1]!, `piece ${i} was asked for after piece ${i - 1} was written`);
+  }
+  assert.equal(textOf(data), pieces.join(''));
+  assert.equal(data!.byteLength, pieces.join('').length);
+  assert.equal(data!.checksum, crc32c(encoder.encode(pieces.join(''))));
+  // A follower's chunk comes from the file: any range of the state, shorter at its end.
+  assert.equal(new TextDecoder().decode(data!.read(10, 12)!), 'philadelphia');
+  assert.equal(new TextDecoder().decode(data!.read(34, 100)!), 'pune=7;');
+});
+
+test('after a restart the snapshot is read from its checked file; a flipped bit in it is refused, never served', async () => {
+  const saturn = disk(9);
+  const storage = await RaftStorage.open(saturn, 'raft', walOptions);
+  await storage.persist({ snapshot: null, entries: [1, 2, 3].map((i) => entry(i, 1)), hardState: hardState(1, null, 3) });
+  const saved = await save(storage, snapshotAt(3, 1, 'boston=10 philadelphia=3 london=4 pune=7'));
+  await storage.close();
+  saturn.crash();
+  const { storage: reopened, restored } = await reopen(saturn);
+  assert.equal(restored.snapshot?.index, 3);
+  assert.equal(textOf(restored.snapshotData), 'boston=10 philadelphia=3 london=4 pune=7');
+  assert.equal(restored.snapshotData!.checksum, saved!.checksum, 'the checksum a follower checks is the same after the restart');
+  assert.equal(textOf(reopened.storedSnapshot(logIndex(3))), 'boston=10 philadelphia=3 london=4 pune=7');
+  await reopened.close();
+  saturn.flipBit('raft/snapshot', 100, 3);
+  await assert.rejects(RaftStorage.open(saturn, 'raft', walOptions), LogCorruptionError);
+});
+
+test('a snapshot superseded twice can no longer be read: a sender still on it starts over with the newest', async () => {
+  const neptune = disk(10);
+  const storage = await RaftStorage.open(neptune, 'raft', walOptions);
+  await storage.persist({ snapshot: null, entries: [1, 2, 3, 4, 5].map((i) => entry(i, 1)), hardState: hardState(1, null, 5) });
+  const first = await save(storage, snapshotAt(3, 1, 'state at 3'));
+  const second = await save(storage, snapshotAt(4, 1, 'state at 4'));
+  assert.equal(textOf(first), 'state at 3', 'the snapshot just replaced stays readable for a sender in the middle of it');
+  await save(storage, snapshotAt(5, 1, 'state at 5'));
+  assert.equal(first!.read(0, 5), null, 'closed once superseded twice');
+  assert.equal(textOf(second), 'state at 4');
+  assert.equal(textOf(storage.storedSnapshot(logIndex(5))), 'state at 5');
 });

@@ -143,7 +143,7 @@ test('a follower that restarts does not take the answer to its previous life\'s 
 const regressions = [
   { seed: 2, nodes: 3, simulatedMs: 30_000, bug: 'after a power loss the restarted leader\'s Lessor knew none of the recovered leases: keep-alives answered "gone" and they never expired' },
   { seed: 43, nodes: 3, simulatedMs: 30_000, bug: 'a leader paused while isolated woke up and answered a queued keep-alive: "gone", for a lease its successor kept alive' },
-  { seed: 8139, nodes: 5, simulatedMs: 60_000, bug: 'venus restarted, and the leader\'s answer to its previous life\'s keep-alive #1 answered its new keep-alive #1, of another lease' },
+  { seed: 8139, nodes: 5, simulatedMs: 60_000, bug: 'venus restarted, and the leader\'s answer to its previous life\'s keep-alive #1 answered its new keep-alive #1, of another lease' },  { seed: 300112, nodes: 3, simulatedMs: 60_000, bug: 'saturn restarted, checked its snapshot file, then failed to boot: reading the file a second time for the state machine hit an injected read error' },
 ];
 
 for (const { seed, nodes, simulatedMs, bug } of regressions) {

@@ -1,6 +1,8 @@
 // The /metrics families that come from the process around the node: how
-// long the disk takes to sync, and what crossed each peer channel.
+// long the disk takes to sync, what crossed each peer channel, and the
+// process's memory (resident, V8 heap, and buffers outside the heap).
 
+import { getHeapStatistics } from 'node:v8';
 import type { MetricFamily, Sample } from '../../server/metrics.js';
 import type { PeerTransportStatistics } from '../../net/peer-statistics.js';
 import type { TimedDisk } from './timed-disk.js';
@@ -17,5 +19,18 @@ export function processMetricFamilies(disk: TimedDisk, peers: PeerTransportStati
     { name: 'trellis_peer_connected', help: 'Whether the Single-Socket Channel to each peer is open.', type: 'gauge', samples: perPeer((p) => (p.connected ? 1 : 0)) },
     { name: 'trellis_peer_reconnects_total', help: 'Channels to each peer opened after the first.', type: 'counter', samples: perPeer((p) => p.reconnects) },
     { name: 'trellis_peer_round_trip_seconds', help: 'The last ping round trip on each peer channel.', type: 'gauge', samples: perPeer((p) => (p.lastRoundTripMs ?? 0) / 1000) },
+    ...memoryFamilies(process.memoryUsage(), getHeapStatistics().malloced_memory),
+  ];
+}
+
+function memoryFamilies(usage: NodeJS.MemoryUsage, v8MallocedBytes: number): MetricFamily[] {
+  const gauge = (name: string, help: string, value: number): MetricFamily => ({ name, help, type: 'gauge', samples: [{ labels: {}, value }] });
+  return [
+    gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', usage.rss),
+    gauge('nodejs_heap_used_bytes', 'Bytes of the V8 heap in use.', usage.heapUsed),
+    gauge('nodejs_heap_total_bytes', 'Bytes the V8 heap has reserved.', usage.heapTotal),
+    gauge('nodejs_external_memory_bytes', 'Bytes outside the V8 heap held by its objects (buffers among them).', usage.external),
+    gauge('nodejs_array_buffers_bytes', 'Bytes of ArrayBuffers and Buffers.', usage.arrayBuffers),
+    gauge('nodejs_v8_malloced_bytes', 'Bytes V8 holds from malloc for its own bookkeeping.', v8MallocedBytes),
   ];
 }

@@ -2,7 +2,7 @@
 // datasync is fdatasync(2), and syncDirectory opens the directory and
 // fsyncs it, which is how Linux makes creates, renames and removes durable.
 
-import { constants, fdatasync, writeSync } from 'node:fs';
+import { constants, fdatasync, readSync, writeSync } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { DiskError, type Disk, type DiskErrorCode, type DiskFile } from '../disk.js';
@@ -128,6 +128,21 @@ class NodeDiskFile implements DiskFile {
       );
       if (bytesRead === 0) break;
       filled += bytesRead;
+    }
+    return filled === lengthBytes ? buffer : buffer.subarray(0, filled);
+  }
+
+  readNow(positionBytes: number, lengthBytes: number): Uint8Array {
+    const buffer = Buffer.allocUnsafe(lengthBytes);
+    let filled = 0;
+    try {
+      while (filled < lengthBytes) {
+        const bytesRead = readSync(this.handle.fd, buffer, filled, lengthBytes - filled, positionBytes + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+    } catch (error) {
+      throw toDiskError(error, 'read', this.path);
     }
     return filled === lengthBytes ? buffer : buffer.subarray(0, filled);
   }

@@ -17,6 +17,7 @@ import { RaftStorage } from '../../server/raft-storage.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { NodeDisk } from './node-disk.js';
 import { readIdentity, writeIdentity } from './data-directory.js';
+import { snapshotDataOf } from '../../consensus/snapshot-data.js';
 
 export interface RestoreResult {
   readonly revision: number;
@@ -62,7 +63,7 @@ export async function restoreSnapshot(file: string, config: MemberConfig, logger
   const storage = await RaftStorage.open(disk, 'member/raft', { logger });
   try {
     const meta = { index: logIndex(1), term: term(1), config: config1 };
-    await storage.persist({ snapshot: { meta, data: machine.snapshot() }, entries: [], hardState: { term: term(1), vote: null, commit: logIndex(1) } });
+    await storage.persist({ snapshot: { meta, data: snapshotDataOf(machine.snapshot()) }, entries: [], hardState: { term: term(1), vote: null, commit: logIndex(1) } });
   } finally {
     await storage.close();
   }

@@ -19,6 +19,7 @@ export class TimedDisk implements Disk {
       append: (data) => file.append(data),
       write: (position, data) => file.write(position, data),
       read: (position, length) => file.read(position, length),
+      readNow: (position, length) => file.readNow(position, length),
       async datasync() {
         const started = performance.now();
         await file.datasync();
