@@ -48,9 +48,10 @@ export class KvSnapshot {
     // Room for a full chunk plus one key's history, so the writer rarely grows.
     const writerBytes = chunkBytes + 64 * 1024;
     let writer = new BinaryWriter(writerBytes);
-    // A full chunk is the finished part of a writer used once, so it is handed
-    // out as is rather than copied (a copy per megabyte doubled the cost); the
-    // short last chunk is copied, or a small snapshot would pin a whole buffer.
+    // With fresh buffers a full chunk is the finished part of a writer used
+    // once, so it is handed out as is rather than copied (a copy per megabyte
+    // doubled the cost); the short last chunk is copied, or a small snapshot
+    // would pin a whole buffer. A reused buffer is handed out as is every time.
     const reuse = buffers === 'reuse-buffer';
     writer.raw(magic).u8(formatVersion).varuint(revision).varuint(compactRevision).varuint(keys.size).varuint(leases.length);
     writer.bytes(this.sessions);
