@@ -1,7 +1,7 @@
 // A snapshot's bytes, wherever a member keeps them. The leader sends a
 // follower its snapshot a chunk at a time, so the bytes need not sit in
 // memory: a real member reads each chunk from the snapshot file on disk
-// (src/server/snapshot-file.ts), the simulator's in-memory storage and a
+// (src/server/stored-snapshot.ts), the simulator's in-memory storage and a
 // snapshot just received from the leader hold them in a buffer (here).
 // The checksum travels with every chunk, and the follower checks the whole it
 // reassembled against it: bytes that rotted on the leader's disk, or a mix of

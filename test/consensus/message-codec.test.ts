@@ -64,3 +64,13 @@ test('a heartbeat takes a handful of bytes', () => {
   const encoded = encodeRaftMessage({ type: 'heartbeat', term: term(7), commit: logIndex(1200), context: 0 });
   assert.equal(encoded.length, 5, 'tag, term, two-byte commit, context');
 });
+
+test('a snapshot chunk whose checksum is wider than CRC-32C\'s 32 bits is refused, naming the field', () => {
+  const chunk = (checksum: number): Uint8Array => encodeRaftMessage({
+    type: 'snapshot', term: term(3), totalBytes: 4, checksum, offset: 0, data: new Uint8Array([1, 2, 3, 4]),
+    meta: { index: logIndex(40), term: term(2), config: { voters: [nodeId('jupiter')], outgoingVoters: [], learners: [] } },
+  });
+  const widest = decodeRaftMessage(chunk(0xffff_ffff));
+  assert.equal(widest.type === 'snapshot' && widest.checksum, 0xffff_ffff);
+  assert.throws(() => decodeRaftMessage(chunk(2 ** 32)), (error: unknown) => error instanceof MalformedRaftMessage && /checksum .* wider than 32 bits/.test(error.message));
+});

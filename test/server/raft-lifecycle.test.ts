@@ -116,3 +116,27 @@ test('jupiter, saturn and neptune snapshot at different points, none sooner than
   assert.equal(staggeredSnapshotEntries(nodeId('saturn'), 100_000), every[1], 'the same id always gives the same spacing');
   assert.equal(staggeredSnapshotEntries(nodeId('saturn'), 3), 3, 'below four entries there is no room to stagger');
 });
+
+test('a leader restarted from its snapshot file sends a follower far behind the snapshot from that file, not from memory', async () => {
+  const c = cluster(23, { limits: { snapshotEntries: 20 }, storageOptions: { wal: { segmentSizeBytes: 2_048 } } });
+  const first = await c.electLeader();
+  const laggard = others(first)[0]!;
+  c.world.crash(laggard);
+  for (let i = 0; i < 60; i++) assert.equal((await answer(c, put(c, first, 'pune', String(i))))?.ok, true);
+  await c.world.runUntil(() => others(laggard).every((node) => c.node(node)!.status().snapshotsTaken >= 2), { limitMs: 5_000 });
+  // Both live members restart: each restores its state machine from the snapshot it checked, then keeps only the file.
+  for (const node of others(laggard)) {
+    c.world.crash(node);
+    c.world.restart(node);
+  }
+  const leader = await c.electLeader();
+  assert.notEqual(leader, laggard);
+  const leaderDisk = c.world.node(leader)!.disk;
+  const readsBefore = leaderDisk.stats.reads;
+  c.world.restart(laggard);
+  await c.world.runUntil(() => settled(c), { limitMs: 10_000 });
+  assert.equal(c.node(laggard)!.status().snapshotsInstalled, 1, 'the laggard caught up from the snapshot');
+  assert.equal(c.node(laggard)!.machine.get('pune'), '59');
+  assert.ok(leaderDisk.stats.reads > readsBefore, 'the chunks were read from the leader\'s snapshot file');
+  assertConverged(c);
+});
