@@ -78,6 +78,11 @@ export class CoreMachine implements StateMachine<CoreResult> {
     return this.sessions.size;
   }
 
+  /** The log's clock: the newest entry timestamp applied (see log-clock.ts). */
+  get logClockMs(): number {
+    return this.sessions.logClockMs;
+  }
+
   alarmList(): AlarmRecord[] {
     return [...this.alarms.values()];
   }

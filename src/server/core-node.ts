@@ -29,6 +29,7 @@ import { encodeCoreEntry } from './core-command.js';
 import { FollowerReads, type ReadConsistency } from './follower-reads.js';
 import { type RequestId, requestKey } from './idempotent-receiver.js';
 import { LeaderRequests, type LeaseTtl, type MemberChangeRequest } from './leader-requests.js';
+import { LogClock } from './log-clock.js';
 import { type MemberContext, type MemberRecord, encodeMemberContext } from './member-table.js';
 import { type PeerMessage, PeerRequests } from './peer-requests.js';
 import type { RaftNodeObserver } from './raft-node-observer.js';
@@ -92,6 +93,7 @@ export class CoreNode {
   private readonly leaderRequests: LeaderRequests;
   private readonly peers: PeerRequests;
   private readonly sessionName: string;
+  private readonly logClock: LogClock;
   private nextSeq = 1;
   private readonly timerHandles = new Map<string, TimerHandle>();
   private closed = false;
@@ -110,6 +112,7 @@ export class CoreNode {
     this.hub = new WatchHub(machine.kv, options.watch);
     const bootNonce = options.random.nextInt(0, 2 ** 48);
     this.sessionName = `${options.id}.${bootNonce.toString(36)}`;
+    this.logClock = new LogClock(options.clock);
     // This life's requests to other members are numbered apart from the previous life's, whose answers may still arrive.
     peers.numberFrom(bootNonce + 1);
     this.reads = new FollowerReads(raft, options.unsafeStaleReads ?? false);
@@ -207,7 +210,7 @@ export class CoreNode {
   propose(command: CoreCommand, options: ProposeOptions, done: Completion<CoreOutcome>): void {
     if (this.refuseIfRemoved(done)) return;
     const id: RequestId = options.requestId ?? { session: this.sessionName, seq: this.nextSeq++ };
-    const data = encodeCoreEntry({ requestId: id, proposedAtMs: this.options.clock.wallNowMs(), command });
+    const data = encodeCoreEntry({ requestId: id, proposedAtMs: this.logClock.stampMs(this.machine.logClockMs), command });
     this.raft.proposeKeyed(requestKey(id), data, { timeoutMs: options.timeoutMs }, (outcome) => {
       if (!outcome.ok) this.counters.proposalsFailed++;
       done(outcome.ok ? { ok: true, value: outcome.value.outcome } : outcome);
@@ -306,7 +309,7 @@ export class CoreNode {
     this.followLeadership(leading);
     if (!leading) return;
     for (const id of this.lessor.expired()) {
-      const data = encodeCoreEntry({ requestId: null, proposedAtMs: this.options.clock.wallNowMs(), command: { type: 'kv', command: { type: 'lease-revoke', request: { id } } } });
+      const data = encodeCoreEntry({ requestId: null, proposedAtMs: this.logClock.stampMs(this.machine.logClockMs), command: { type: 'kv', command: { type: 'lease-revoke', request: { id } } } });
       this.raft.propose(data, { timeoutMs: 5_000 }, () => {});
     }
   }

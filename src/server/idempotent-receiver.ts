@@ -3,9 +3,11 @@
 // client session and a sequence number; the table remembers, per session,
 // the results of its recent requests. The table is part of the replicated
 // state (it travels in snapshots), and everything it decides comes from the
-// log: sessions expire by the proposers' timestamps carried in the entries,
-// never by a member's own clock, so every member forgets the same sessions
-// at the same entry.
+// log: sessions expire by the timestamps the entries carry, never by a
+// member's own clock, so every member forgets the same sessions at the same
+// entry. Proposers stamp entries from the log's clock and their monotonic
+// clock, not their wall clock (log-clock.ts), so a member whose wall clock
+// jumps cannot age every session at once.
 //
 // Bounded twice over: at most maxSessions sessions (the least recently used
 // goes first) and at most maxResultsPerSession results per session (the

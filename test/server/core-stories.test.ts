@@ -114,6 +114,30 @@ test('alice\'s put retried after a leader change is applied once, and the retry 
   }
 });
 
+test('alice\'s put retried after a follower\'s wall clock jumps an hour ahead is still applied once', async () => {
+  const c = coreCluster(31);
+  const leader = await c.electLeader();
+  const [jumper] = others(c, leader);
+  const requestId = { session: 'alice', seq: 1 };
+  const first = putRevision(await answer(c, put(c, leader, 'boston', '10', { options: { requestId } })));
+  const logClockBefore = c.node(leader)!.machine.logClockMs;
+
+  // The follower's wall clock leaps an hour (six times the sessions' idle limit), and it then proposes a write of its own.
+  c.world.jumpWallClock(jumper!, 60 * 60 * 1000);
+  putRevision(await answer(c, put(c, jumper!, 'pune', '4')));
+  await c.world.runUntil(() => settled(c), { limitMs: 5_000 });
+  for (const node of planets) {
+    const advancedMs = c.node(node)!.machine.logClockMs - logClockBefore;
+    assert.ok(advancedMs < 60_000, `${node}: the log's clock moved ${advancedMs} ms, not the hour of one member's wall clock`);
+  }
+
+  // alice never heard her answer and sends the same request again: it is recognized, not applied twice.
+  const retry = await answer(c, put(c, leader, 'boston', '10', { options: { requestId } }));
+  assert.equal(putRevision(retry), first, 'the retry is told the first write\'s revision');
+  await c.world.runUntil(() => settled(c), { limitMs: 5_000 });
+  for (const node of planets) assert.equal(kvOf(c, node, 'boston')!.version, 1, `${node}: boston was written once`);
+});
+
 test('bob reads from a lagging follower: serializable is stale, linearizable reflects alice\'s acknowledged write', async () => {
   const c = coreCluster(25);
   const leader = await c.electLeader();
