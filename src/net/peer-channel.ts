@@ -340,6 +340,11 @@ export class PeerChannel<M> {
     }
   }
 
+  /** Writes what is queued now instead of at the end of the turn (the scheduled flush then finds nothing). */
+  flushNow(): void {
+    if (this.flushScheduled && this.state === 'established') this.flush();
+  }
+
   private readonly scheduledFlush = (): void => {
     this.flushScheduled = false;
     this.flush();

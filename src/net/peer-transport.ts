@@ -116,6 +116,10 @@ export class PeerTransport<M> implements Transport<M> {
     channel.send(this.options.codec.encode(message));
   }
 
+  flush(): void {
+    for (const channel of this.channels.values()) channel.flushNow();
+  }
+
   onReceive(handler: (from: NodeId, message: M) => void): void {
     this.handler = handler;
   }

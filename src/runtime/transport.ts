@@ -9,6 +9,13 @@ import type { NodeId } from '../ids.js';
 export interface Transport<M> {
   readonly self: NodeId;
   send(to: NodeId, message: M): void;
+  /**
+   * Hands every message sent so far to the wire now rather than at the end of
+   * the event-loop turn, for a sender about to be busy for a while (a leader
+   * about to apply what it just told its followers is committed). Optional:
+   * transports that do not batch have nothing to flush.
+   */
+  flush?(): void;
   /** Sets the one handler for inbound messages; replaces any earlier handler. */
   onReceive(handler: (from: NodeId, message: M) => void): void;
   /** Stops sending and receiving; pending messages may be dropped. */

@@ -44,6 +44,7 @@ export function splitMemberTransport(shared: Transport<MemberWire>): { raft: Tra
     raft: {
       self: shared.self,
       send: (to, message) => shared.send(to, { channel: 'raft', message }),
+      flush: () => shared.flush?.(),
       onReceive: (handler) => {
         raftHandler = handler;
       },

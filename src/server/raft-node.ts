@@ -383,6 +383,9 @@ export class RaftNode<M, R, S extends StateMachine<R>> {
     while (!this.persisting && !this.isStopped && this.core.hasReady()) {
       const ready = this.core.takeReady();
       for (const outbound of ready.messages) this.options.transport.send(outbound.to, outbound.message);
+      // Applying takes a while (clients answered, watchers told): the followers hear of the new entries and
+      // the new commit index first, so they append and apply meanwhile rather than after.
+      if (ready.committed.length > 0 && ready.messages.length > 0) this.options.transport.flush?.();
       // Committed entries are durable on a majority already, so they apply (and their clients hear back) while this
       // Ready's own writes are still on their way to the disk: one fsync per round trip, not two. A snapshot from the
       // leader is the exception: it must be durable before the state machine jumps to it.

@@ -72,6 +72,26 @@ test('a thousand counts jupiter sends in one turn leave in a handful of writes, 
   }
 });
 
+test('jupiter about to be busy flushes what it sent in this turn at once, in one write, instead of at the end of the turn', async () => {
+  const members = await startCluster([jupiter, saturn]);
+  const [j, s] = members as [Member, Member];
+  try {
+    await allConnected(members);
+    await sleep(20);
+    const writesBefore = j.network.statistics().writes;
+    for (let i = 0; i < 10; i++) j.transport.send(saturn, { city: 'london', count: i });
+    assert.equal(j.network.statistics().writes, writesBefore, 'queued for the end of the turn');
+    j.transport.flush();
+    assert.equal(j.network.statistics().writes, writesBefore + 1, 'handed to the socket now, in one write');
+    j.transport.flush();
+    assert.equal(j.network.statistics().writes, writesBefore + 1, 'nothing left to flush');
+    await waitFor('the ten counts', () => s.received.length === 10);
+    assert.deepEqual(s.received.map((r) => r.message.count), Array.from({ length: 10 }, (_, i) => i));
+  } finally {
+    closeAll(members);
+  }
+});
+
 test('jupiter reconnects to saturn after saturn restarts on the same address; what it sent meanwhile was dropped, not queued', async () => {
   const members = await startCluster([jupiter, saturn]);
   const [j, s] = members as [Member, Member];
