@@ -9,6 +9,7 @@ import type { Cluster } from './cluster.js';
 import { notApplicableReason, type FaultKind, type PlannedFault } from './faults.js';
 import { fiuControl, fileSize, fillFilesystem, firstMatchingLine, logSince, removeFile, setClockOffset } from './host-faults.js';
 import type { ClusterNetwork } from './network.js';
+import type { MemberProcess } from './member-process.js';
 import type { LinkRule } from './peer-proxy.js';
 import type { SystemSpec } from './system-spec.js';
 
@@ -224,9 +225,10 @@ async function injectFsyncError(ctx: NemesisContext, random: Random, record: Fau
   slot.process!.expectExit();
   await fiuControl(slot.fiuPrefix, pid, true);
   const heal = async (): Promise<void> => {
+    const line = firstMatchingLine(logSince(logPath, logOffset), ctx.system.fsyncFailureLog);
+    await settleExit(slot.process!, line !== undefined);
     const exited = slot.process!.exits.some((exit) => exit.atMs >= startedMs);
     if (!exited) await fiuControl(slot.fiuPrefix!, pid, false).catch(() => undefined);
-    const line = firstMatchingLine(logSince(logPath, logOffset), ctx.system.fsyncFailureLog);
     record.observations.push(exited ? 'the member stopped' : 'the member kept running', line === undefined ? 'no log line about the failed fsync' : `log: ${line}`);
     if (!exited && line === undefined) record.failures.push(`${target} kept running after fsync failed and logged nothing matching ${ctx.system.fsyncFailureLog}`);
     if (exited) cluster.restart(target);
@@ -247,8 +249,9 @@ async function injectDiskFull(ctx: NemesisContext, record: FaultRecord): Promise
   slot.process?.expectExit();
   const bytes = fillFilesystem(filler, cluster.options.smallDiskBytes ?? 256 * 1024 * 1024);
   const heal = async (): Promise<void> => {
-    const exited = slot.process?.exits.some((exit) => exit.atMs >= startedMs) === true || !cluster.running(target);
     const line = firstMatchingLine(logSince(logPath, logOffset), /no space left|ENOSPC|disk (is )?full/i);
+    if (slot.process !== null) await settleExit(slot.process, line !== undefined);
+    const exited = slot.process?.exits.some((exit) => exit.atMs >= startedMs) === true || !cluster.running(target);
     record.observations.push(exited ? 'the member stopped' : 'the member kept running', line === undefined ? 'no log line about the full disk' : `log: ${line}`);
     removeFile(filler);
     if (!cluster.running(target)) cluster.restart(target);
@@ -260,6 +263,22 @@ async function injectDiskFull(ctx: NemesisContext, record: FaultRecord): Promise
     }
   };
   return { targets: [target], detail: `filesystem filled (${(bytes / 1024 / 1024).toFixed(0)} MiB filler)`, heal };
+}
+
+/** How long a member that has logged its disk failure gets to finish stopping before the heal judges it still running. */
+const stoppingBoundMs = 3_000;
+
+/**
+ * A member that logged a fatal disk error may still be on its way out (closing
+ * its servers) when the heal comes: waits, within a bound, for it to exit, so
+ * an exit a few milliseconds after the heal is not taken for a crash of a
+ * member that "kept running", which the heal would then not restart.
+ */
+async function settleExit(process: MemberProcess, loggedFailure: boolean): Promise<void> {
+  if (!loggedFailure || !process.running) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([process.waitForExit(), new Promise<void>((resolve) => { timer = setTimeout(resolve, stoppingBoundMs); })]);
+  clearTimeout(timer);
 }
 
 function sleep(ms: number): Promise<void> {
