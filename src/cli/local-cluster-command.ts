@@ -7,6 +7,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
@@ -112,7 +113,7 @@ export function registerLocalClusterCommand(program: Command): void {
       const endpoints = members.map((m) => `127.0.0.1:${m.clientPort}`).join(',');
       const lines = [
         '',
-        `Trellis: ${members.length} members running, data under ./${flags.dataDir}`,
+        `Trellis: ${members.length} members running, data under ${isAbsolute(flags.dataDir) || flags.dataDir.startsWith('.') ? flags.dataDir : `./${flags.dataDir}`}`,
         ...members.map((m) => `  ${m.name}  client http://127.0.0.1:${m.clientPort}  peer http://127.0.0.1:${m.peerPort}  metrics http://127.0.0.1:${m.metricsPort}/metrics`),
         '',
         'Try it:',

@@ -77,3 +77,14 @@ test('the serializers pass encoded answers through and still encode wire objects
   assert.equal(decoded.header.cluster_id, '18446744073709551615');
   assert.equal(decoded.header.revision, '42');
 });
+
+test('answers from jupiter, saturn and jupiter again each carry their own member id (the encoded ids are reused only while they match)', () => {
+  const jupiter: ResponseHeader = { clusterId: 2n ** 63n + 5n, memberId: 2n ** 62n + 11n, revision: 7, raftTerm: 2 };
+  const saturn: ResponseHeader = { ...jupiter, memberId: 3n };
+  const otherCluster: ResponseHeader = { ...jupiter, clusterId: 9n };
+  for (const h of [jupiter, jupiter, saturn, jupiter, otherCluster, jupiter]) {
+    const decoded = put.responseDeserialize(Buffer.from(encodePutResponse(h, { revision: h.revision, prevKv: null }))) as { header: { cluster_id: string; member_id: string } };
+    assert.equal(decoded.header.cluster_id, h.clusterId.toString());
+    assert.equal(decoded.header.member_id, h.memberId.toString());
+  }
+});
