@@ -28,6 +28,8 @@ interface SimFlags {
   snapshotEntries?: number;
   clients?: number;
   staleReads?: boolean;
+  maxClockJumpMs?: number;
+  sessionIdleMs?: number;
   store: SwarmStore;
   traceDir: string;
 }
@@ -49,6 +51,8 @@ export function registerSimCommand(program: Command): void {
     .option('--max-entries-per-append <n>', 'entries per append message', parsePositiveInteger)
     .option('--snapshot-entries <n>', 'entries applied between snapshots', parsePositiveInteger)
     .option('--clients <n>', 'concurrent clients', parsePositiveInteger)
+    .option('--max-clock-jump-ms <ms>', 'largest wall-clock jump of a clock-jump fault (default 5000)', parsePositiveInteger)
+    .option('--session-idle-ms <ms>', 'kv: how long an idle client session is remembered, by the log\'s clock (default 600000)', parsePositiveInteger)
     .option('--stale-reads', 'serve linearizable reads from any member without ReadIndex (a planted bug: the history check must catch it)')
     .option('--trace-dir <dir>', 'where failing seeds\' traces go', 'sim-traces')
     .action(async (flags: SimFlags) => {
@@ -72,6 +76,8 @@ export function registerSimCommand(program: Command): void {
         clients: flags.clients,
         staleReads: flags.staleReads,
         store: flags.store,
+        maxClockJumpMs: flags.maxClockJumpMs,
+        sessionIdleMs: flags.sessionIdleMs,
         onProgress: (result, done) => {
           if (result.violations.length > 0) failed++;
           progress.update(done, `seed ${result.seed}, ${failed} failing`);

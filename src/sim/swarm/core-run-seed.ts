@@ -38,12 +38,15 @@ const emptyStore = { revision: 1, kvs: [] } as const;
  * request in flight): snapshots stay cheap to take and to install. The
  * ledger's machine must decide duplicates exactly as the members' do.
  */
-const machineOptions: CoreMachineOptions = { sessions: { ...defaultSessionLimits, maxResultsPerSession: 32 } };
+function machineOptionsFor(options: SeedOptions): CoreMachineOptions {
+  return { sessions: { ...defaultSessionLimits, maxResultsPerSession: 32, ...(options.sessionIdleMs === undefined ? {} : { sessionIdleMs: options.sessionIdleMs }) } };
+}
 
 export async function runCoreSeed(options: SeedOptions): Promise<SeedResult> {
   const initial = planetNames.slice(0, options.nodes);
   const spares = planetNames.slice(options.nodes);
   const snapshots = { taken: 0, installed: 0 };
+  const machineOptions = machineOptionsFor(options);
   // The ledger, the lease witness and the cluster refer to each other: the
   // cluster's observer and start hook run only once the world does.
   let ledger: CoreLedger | null = null;

@@ -57,6 +57,10 @@ export interface SeedOptions {
   readonly datasyncLatencyMs?: number;
   /** What the cluster replicates: the Raft swarm's registers (the default here), or the consistent core's key-value store. */
   readonly store?: SwarmStore;
+  /** Largest wall-clock jump of a clock-jump fault (default 5 s). */
+  readonly maxClockJumpMs?: number;
+  /** kv only: how long a client session may sit idle, by the log's clock, before members forget it (default 10 minutes). */
+  readonly sessionIdleMs?: number;
 }
 
 export type SwarmStore = 'registers' | 'kv';
@@ -107,6 +111,8 @@ export function replayCommand(options: SeedOptions): string {
   if (options.snapshotEntries !== undefined) parts.push(`--snapshot-entries ${options.snapshotEntries}`);
   if (options.clients !== undefined) parts.push(`--clients ${options.clients}`);
   if (options.staleReads === true) parts.push('--stale-reads');
+  if (options.maxClockJumpMs !== undefined) parts.push(`--max-clock-jump-ms ${options.maxClockJumpMs}`);
+  if (options.sessionIdleMs !== undefined) parts.push(`--session-idle-ms ${options.sessionIdleMs}`);
   parts.push(`--store ${options.store ?? 'registers'}`);
   return parts.join(' ');
 }
@@ -234,7 +240,7 @@ export async function runSeed(options: SeedOptions): Promise<SeedResult> {
  */
 export function scheduleSwarmFaults(
   cluster: SupervisedCluster,
-  options: Pick<SeedOptions, 'faults' | 'simulatedMs' | 'meanFaultIntervalMs' | 'allowMajorityDown'> & { readonly maxDriftPpm?: number },
+  options: Pick<SeedOptions, 'faults' | 'simulatedMs' | 'meanFaultIntervalMs' | 'allowMajorityDown' | 'maxClockJumpMs'> & { readonly maxDriftPpm?: number },
   initial: readonly string[],
   retired: ReadonlySet<string>,
   faultsByKind: Record<string, number>,
@@ -250,6 +256,7 @@ export function scheduleSwarmFaults(
     meanIntervalMs: options.meanFaultIntervalMs ?? 1_500,
     allowMajorityDown: options.allowMajorityDown,
     ...(options.maxDriftPpm === undefined ? {} : { maxDriftPpm: options.maxDriftPpm }),
+    ...(options.maxClockJumpMs === undefined ? {} : { maxClockJumpMs: options.maxClockJumpMs }),
   });
   for (const { atMs, action } of plan) {
     world.at(atMs, describeFault(action), () => {

@@ -28,6 +28,10 @@ export interface SwarmOptions {
   readonly staleReads?: boolean;
   /** What the cluster replicates: registers (the default) or the consistent core's key-value store. */
   readonly store?: SwarmStore;
+  /** Largest wall-clock jump of a clock-jump fault (see SeedOptions). */
+  readonly maxClockJumpMs?: number;
+  /** kv only: sessions' idle limit by the log's clock (see SeedOptions). */
+  readonly sessionIdleMs?: number;
   /** Stop at the first failing seed (the planted-bug tests want that). */
   readonly stopAtFirstFailure?: boolean;
   /** Re-run failing seeds with tracing on and include the trace (default true). */
@@ -86,6 +90,8 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmSummary> {
       snapshotEntries: options.snapshotEntries,
       staleReads: options.staleReads,
       ...(options.store === undefined ? {} : { store: options.store }),
+      ...(options.maxClockJumpMs === undefined ? {} : { maxClockJumpMs: options.maxClockJumpMs }),
+      ...(options.sessionIdleMs === undefined ? {} : { sessionIdleMs: options.sessionIdleMs }),
     };
     let result = await run(seedOptions);
     if (result.violations.length > 0 && options.traceFailures !== false) {
