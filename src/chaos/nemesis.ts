@@ -249,11 +249,13 @@ async function injectDiskFull(ctx: NemesisContext, record: FaultRecord): Promise
   slot.process?.expectExit();
   const bytes = fillFilesystem(filler, cluster.options.smallDiskBytes ?? 256 * 1024 * 1024);
   const heal = async (): Promise<void> => {
+    removeFile(filler);
+    // A member that hit the full disk just before it was freed may be on its way out still (its log line not
+    // even written yet): it gets a moment to stop, and is then restarted like any member that stopped on the fault.
+    if (slot.process !== null) await settleExit(slot.process, true);
     const line = firstMatchingLine(logSince(logPath, logOffset), /no space left|ENOSPC|disk (is )?full/i);
-    if (slot.process !== null) await settleExit(slot.process, line !== undefined);
     const exited = slot.process?.exits.some((exit) => exit.atMs >= startedMs) === true || !cluster.running(target);
     record.observations.push(exited ? 'the member stopped' : 'the member kept running', line === undefined ? 'no log line about the full disk' : `log: ${line}`);
-    removeFile(filler);
     if (!cluster.running(target)) cluster.restart(target);
     else slot.process?.expectExit(false);
     try {
@@ -265,17 +267,17 @@ async function injectDiskFull(ctx: NemesisContext, record: FaultRecord): Promise
   return { targets: [target], detail: `filesystem filled (${(bytes / 1024 / 1024).toFixed(0)} MiB filler)`, heal };
 }
 
-/** How long a member that has logged its disk failure gets to finish stopping before the heal judges it still running. */
+/** How long a member that may be stopping on a disk fault gets to finish before the heal judges it still running. */
 const stoppingBoundMs = 3_000;
 
 /**
- * A member that logged a fatal disk error may still be on its way out (closing
+ * A member that failed on a disk fault may still be on its way out (closing
  * its servers) when the heal comes: waits, within a bound, for it to exit, so
  * an exit a few milliseconds after the heal is not taken for a crash of a
  * member that "kept running", which the heal would then not restart.
  */
-async function settleExit(process: MemberProcess, loggedFailure: boolean): Promise<void> {
-  if (!loggedFailure || !process.running) return;
+async function settleExit(process: MemberProcess, mayBeStopping: boolean): Promise<void> {
+  if (!mayBeStopping || !process.running) return;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([process.waitForExit(), new Promise<void>((resolve) => { timer = setTimeout(resolve, stoppingBoundMs); })]);
   clearTimeout(timer);
