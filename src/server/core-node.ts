@@ -210,11 +210,16 @@ export class CoreNode {
   propose(command: CoreCommand, options: ProposeOptions, done: Completion<CoreOutcome>): void {
     if (this.refuseIfRemoved(done)) return;
     const id: RequestId = options.requestId ?? { session: this.sessionName, seq: this.nextSeq++ };
-    const data = encodeCoreEntry({ requestId: id, proposedAtMs: this.logClock.stampMs(this.machine.logClockMs), command });
+    const data = encodeCoreEntry({ requestId: id, proposedAtMs: this.stampMs(), command });
     this.raft.proposeKeyed(requestKey(id), data, { timeoutMs: options.timeoutMs }, (outcome) => {
       if (!outcome.ok) this.counters.proposalsFailed++;
       done(outcome.ok ? { ok: true, value: outcome.value.outcome } : outcome);
     });
+  }
+
+  /** An entry's timestamp: the log's clock as applied here, run on by this member's monotonic clock (log-clock.ts). */
+  private stampMs(): number {
+    return this.logClock.stampMs(this.machine.logClockMs);
   }
 
   kv(command: KvCommand, options: ProposeOptions, done: Completion<CoreOutcome>): void {
@@ -309,7 +314,7 @@ export class CoreNode {
     this.followLeadership(leading);
     if (!leading) return;
     for (const id of this.lessor.expired()) {
-      const data = encodeCoreEntry({ requestId: null, proposedAtMs: this.logClock.stampMs(this.machine.logClockMs), command: { type: 'kv', command: { type: 'lease-revoke', request: { id } } } });
+      const data = encodeCoreEntry({ requestId: null, proposedAtMs: this.stampMs(), command: { type: 'kv', command: { type: 'lease-revoke', request: { id } } } });
       this.raft.propose(data, { timeoutMs: 5_000 }, () => {});
     }
   }

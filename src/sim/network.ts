@@ -53,6 +53,11 @@ class SimTransport<M> implements Transport<M> {
     this.network.send(this, to, message);
   }
 
+  /** Delivery here never waits for the end of a turn, so there is nothing to hand over early; the network counts the call. */
+  flush(): void {
+    this.network.flushed(this.self);
+  }
+
   onReceive(handler: (from: NodeId, message: M) => void): void {
     this.handler = handler;
   }
@@ -74,6 +79,7 @@ export class SimNetwork<M> {
   private readonly current = new Map<NodeId, SimTransport<M>>();
   private readonly lastArrivalMs = new Map<Link, number>();
   private nextMessageId = 1;
+  private readonly flushCounts = new Map<NodeId, number>();
 
   constructor(
     readonly name: string,
@@ -94,6 +100,15 @@ export class SimNetwork<M> {
     this.current.set(node.id, transport);
     node.onCrash(() => transport.close());
     return transport;
+  }
+
+  /** How many times the node asked its transport to flush (tests check when a node does). */
+  flushes(node: NodeId): number {
+    return this.flushCounts.get(node) ?? 0;
+  }
+
+  flushed(node: NodeId): void {
+    this.flushCounts.set(node, this.flushes(node) + 1);
   }
 
   send(transport: SimTransport<M>, to: NodeId, message: M): void {

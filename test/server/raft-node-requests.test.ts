@@ -81,3 +81,23 @@ test('proposals that arrive while a write is on the disk share the next write (r
   assert.ok(leaderWrites.length <= 3, `50 proposals took ${leaderWrites.length} writes: ${leaderWrites.join(', ')}`);
   assert.equal(c.node(leader)!.machine.get('philadelphia'), '49');
 });
+
+test('the leader hands its followers the new commit index before it applies alice\'s put and answers her', async () => {
+  const c = cluster(36);
+  const leader = await c.electLeader();
+  await c.world.runUntil(() => settled(c), { limitMs: 2_000 });
+  const flushesBefore = c.network.flushes(leader);
+  const flushesAtApply: number[] = [];
+  c.addObserver({
+    applied: (node, entry) => {
+      if (node === leader && entry.kind === 'normal') flushesAtApply.push(c.network.flushes(leader));
+    },
+  });
+  assert.equal((await answer(c, put(c, leader, 'boston', '12')))?.ok, true);
+  assert.equal(flushesAtApply.length, 1, 'the leader applied alice\'s put once');
+  assert.ok(flushesAtApply[0]! > flushesBefore, 'the messages carrying the commit were flushed before the entry applied');
+  for (const follower of others(leader)) {
+    await c.world.runUntil(() => c.node(follower)!.machine.get('boston') === '12', { limitMs: 2_000 });
+    assert.equal(c.node(follower)!.machine.get('boston'), '12', `${follower} applied it too`);
+  }
+});

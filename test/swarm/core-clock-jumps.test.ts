@@ -8,6 +8,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { runCoreSeed } from '../../src/sim/swarm/core-run-seed.js';
 import { runSwarm } from '../../src/sim/swarm/index.js';
 import type { SeedOptions } from '../../src/sim/swarm/run-seed.js';
@@ -27,6 +29,13 @@ test('kv seed 49: carol\'s put, resent after a member\'s wall clock jumped minut
   const result = await runCoreSeed({ ...jumpy, seed: 49 });
   assert.ok((result.faultsByKind['clock-jump'] ?? 0) > 0);
   assert.deepEqual(result.violations, [], `replay with: ${result.replayCommand}`);
+  // The replay command a failure prints carries the clock and session settings, and runs the same seed.
+  assert.match(result.replayCommand, /--max-clock-jump-ms 300000 --session-idle-ms 20000/);
+  const trellis = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+  const replay = spawnSync(process.execPath, [trellis, ...result.replayCommand.split(' ').slice(1)], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(replay.status, 0, replay.stdout + replay.stderr);
+  assert.match(replay.stdout, /seeds\s+1 \(49\.\.49\), 3 nodes, key-value store/);
+  assert.match(replay.stdout, /violations\s+none/);
 });
 
 test('40 seeds of the consistent core with wall clocks jumping up to five minutes and sessions forgotten after 20 idle seconds: no write applies twice', async () => {
