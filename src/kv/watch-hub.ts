@@ -180,6 +180,12 @@ export class WatchHub {
     return this.watchers.get(watchId)?.bufferedEvents ?? 0;
   }
 
+  /** Whether take() may have something for this watcher now: a queued response, or history still to replay. */
+  hasPending(watchId: number): boolean {
+    const watcher = this.watchers.get(watchId);
+    return watcher !== undefined && (watcher.queue.length > 0 || (!watcher.synced && !watcher.finished));
+  }
+
   isSynced(watchId: number): boolean {
     return this.watchers.get(watchId)?.synced ?? false;
   }
@@ -219,15 +225,20 @@ export class WatchHub {
         ? { kind: 'progress', watchId: watcher.id, revision: first.revision }
         : { kind: 'canceled', watchId: watcher.id, revision: first.revision, compactRevision: first.compactRevision, reason: first.reason };
     }
-    const events: WatchEvent[] = [];
-    let bytes = 0;
+    // The first item always goes, and alone (the common case) its events array goes as it is: items never change.
+    watcher.queue.shift();
+    watcher.bufferedEvents -= first.events.length;
+    let events: readonly WatchEvent[] = first.events;
+    let bytes = first.bytes;
     let headerRevision = first.headerRevision;
+    let merged: WatchEvent[] | null = null;
     while (watcher.queue.length > 0) {
       const item = watcher.queue[0]!;
       if (item.kind !== 'events') break;
-      if (events.length > 0 && (events.length + item.events.length > this.responseEvents || bytes + item.bytes > this.responseBytes)) break;
+      if (events.length + item.events.length > this.responseEvents || bytes + item.bytes > this.responseBytes) break;
       watcher.queue.shift();
-      events.push(...item.events);
+      if (merged === null) events = merged = [...events];
+      merged.push(...item.events);
       bytes += item.bytes;
       headerRevision = Math.max(headerRevision, item.headerRevision);
       watcher.bufferedEvents -= item.events.length;
@@ -239,6 +250,7 @@ export class WatchHub {
   private committed(revision: number, changes: readonly Change[]): void {
     assert(revision === this.lastRevision + 1, `revisions reach the hub in order: ${this.lastRevision} then ${revision}`);
     this.lastRevision = revision;
+    if (changes.length === 1) return this.committedOne(revision, changes[0]!);
     const matched = new Map<Watcher, Change[]>();
     const add = (watcher: Watcher, change: Change): void => {
       if (revision < watcher.minRevision || !this.wants(watcher, change)) return;
@@ -259,6 +271,33 @@ export class WatchHub {
       }
       this.enqueueEvents(watcher, revision, revision, list);
     }
+  }
+
+  /**
+   * A revision of one change (every put, most deletes): each watcher matches
+   * it at most once, and every watcher that wants it (with or without the
+   * previous value) receives the very same queued item, built once.
+   */
+  private committedOne(revision: number, change: Change): void {
+    let plain: Item | null = null;
+    let withPrevious: Item | null = null;
+    const deliver = (watcher: Watcher): void => {
+      if (revision < watcher.minRevision || !this.wants(watcher, change)) return;
+      if (watcher.bufferedEvents > 0 && watcher.bufferedEvents + 1 > this.bufferEvents) {
+        // Full: drop to unsynced and replay this revision from history later.
+        this.markUnsynced(watcher, revision);
+        return;
+      }
+      let item: Item;
+      if (watcher.prevKv && change.previous !== null) item = withPrevious ??= this.eventsItem(revision, revision, [this.eventOf(change, revision, true)]);
+      else item = plain ??= this.eventsItem(revision, revision, [this.eventOf(change, revision, false)]);
+      watcher.bufferedEvents += 1;
+      this.enqueue(watcher, item);
+    };
+    // Unsynced watchers leave these sets while they are walked; a set walk skips what is deleted before it is reached.
+    const exact = this.keyWatchers.get(change.key);
+    if (exact !== undefined) for (const watcher of exact) deliver(watcher);
+    for (const watcher of this.rangeWatchers) if (spanContains(watcher.span, change.key)) deliver(watcher);
   }
 
   private restored(): void {
@@ -306,15 +345,17 @@ export class WatchHub {
   }
 
   private enqueueEvents(watcher: Watcher, revision: number, headerRevision: number, changes: readonly Change[]): void {
-    let bytes = 0;
-    const events = changes.map((change): WatchEvent => {
-      const event = this.eventOf(change, revision, watcher.prevKv);
-      const { kv, prevKv } = event;
-      bytes += eventOverheadBytes + kv.key.length + kv.value.length + (prevKv === null ? 0 : prevKv.key.length + prevKv.value.length);
-      return event;
-    });
+    const events = changes.map((change) => this.eventOf(change, revision, watcher.prevKv));
     watcher.bufferedEvents += events.length;
-    this.enqueue(watcher, { kind: 'events', revision, headerRevision, events, bytes });
+    this.enqueue(watcher, this.eventsItem(revision, headerRevision, events));
+  }
+
+  private eventsItem(revision: number, headerRevision: number, events: readonly WatchEvent[]): Item {
+    let bytes = 0;
+    for (const { kv, prevKv } of events) {
+      bytes += eventOverheadBytes + kv.key.length + kv.value.length + (prevKv === null ? 0 : prevKv.key.length + prevKv.value.length);
+    }
+    return { kind: 'events', revision, headerRevision, events, bytes };
   }
 
   // One event object per change (two when some watcher asks for prev_kv),

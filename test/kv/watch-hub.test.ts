@@ -296,3 +296,30 @@ test('alice and bob watching boston get one shared event per change, and prev_kv
   assert.notEqual(next, aliceEvent);
   assert.equal(t(next!.kv.value), '12');
 });
+
+test('a put fanned out to alice and bob is one shared list; bob, lagging a revision, gets both in a list of his own', () => {
+  const store = new MvccStore();
+  const hub = new WatchHub(store);
+  const alice = hub.watch({ key: b('boston') });
+  const bob = hub.watch({ key: b('b'), rangeEnd: b('c') });
+  store.put({ key: b('boston'), value: b('10') });
+  assert.equal(hub.hasPending(alice.watchId), true);
+  const [aliceFirst] = drain(hub, alice.watchId);
+  assert.equal(hub.hasPending(alice.watchId), false, 'alice took everything');
+  store.put({ key: b('boston'), value: b('11') });
+  const [aliceSecond] = drain(hub, alice.watchId);
+  const bobResponses = drain(hub, bob.watchId);
+  assert.equal(bobResponses.length, 1, 'bob gets both revisions in one response');
+  assert.ok(aliceFirst?.kind === 'events' && aliceSecond?.kind === 'events' && bobResponses[0]?.kind === 'events');
+  assert.deepEqual(bobResponses[0].events.map(brief), ['put boston@2', 'put boston@3']);
+  // Merging bob's two revisions made a new list: the lists alice was handed are as they were.
+  assert.deepEqual(aliceFirst.events.map(brief), ['put boston@2']);
+  assert.deepEqual(aliceSecond.events.map(brief), ['put boston@3']);
+  assert.equal(aliceSecond.events[0], bobResponses[0].events[1], 'the event itself is shared');
+  // With a single revision pending, alice and bob are handed the very same list.
+  store.put({ key: b('boston'), value: b('12') });
+  const [aliceThird] = drain(hub, alice.watchId);
+  const [bobThird] = drain(hub, bob.watchId);
+  assert.ok(aliceThird?.kind === 'events' && bobThird?.kind === 'events');
+  assert.equal(aliceThird.events, bobThird.events);
+});

@@ -96,9 +96,9 @@ export class LocalWatchSession implements WatchSession {
       if (streamId === undefined) continue;
       const response = this.router.hub.take(hubId);
       if (response === null) continue;
-      // Round robin: a busy watcher goes to the back of the line.
+      // Round robin: a watcher with more to take goes to the back of the line.
       if (response.kind === 'canceled') this.forget(streamId, hubId);
-      else this.ready.add(hubId);
+      else if (this.router.hub.hasPending(hubId)) this.ready.add(hubId);
       return { response: { ...response, watchId: streamId }, header: this.router.headerAt(response.revision) };
     }
     return null;

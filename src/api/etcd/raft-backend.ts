@@ -85,6 +85,7 @@ function call<T>(start: (done: Completion<T>) => void): Promise<T> {
 export class RaftBackend implements EtcdBackend {
   private readonly node: CoreNode;
   private readonly sessionsByHubId = new Map<number, LocalWatchSession>();
+  private lastHeader: ResponseHeader | null = null;
   private readonly maxWatchesPerStream: number;
   private readonly snapshotChunkBytes: number;
   private closed = false;
@@ -98,7 +99,11 @@ export class RaftBackend implements EtcdBackend {
 
   header(revision = this.node.machine.kv.revision): ResponseHeader {
     const memberId = this.node.self()?.id ?? 0n;
-    return { clusterId: this.options.clusterId, memberId, revision, raftTerm: this.node.raft.term };
+    const raftTerm = this.node.raft.term;
+    // A commit fanned out to a hundred watchers answers each with the same header: one object, not a hundred.
+    const last = this.lastHeader;
+    if (last !== null && last.revision === revision && last.raftTerm === raftTerm && last.memberId === memberId) return last;
+    return (this.lastHeader = { clusterId: this.options.clusterId, memberId, revision, raftTerm });
   }
 
   private answer<T>(body: T, revision?: number): Answer<T> {
