@@ -4,6 +4,10 @@ import { runKvBench } from '../bench/kv.js';
 import { registerEtcdBench } from '../bench/etcd/command.js';
 import { runWalBench } from '../bench/wal.js';
 import { parsePositiveInteger } from './parse.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { benchSystems } from '../bench/etcd/systems.js';
 
 export function registerBenchCommand(program: Command): void {
   const bench = program.command('bench').description('measure Trellis on this machine (benchmarks print figures; they are not tests)');
@@ -38,4 +42,33 @@ export function registerBenchCommand(program: Command): void {
     });
 
   registerEtcdBench(bench);
+
+  bench
+    .command('memory')
+    .description('one member of each system loaded with a million keys: the largest resident set seen, during the load and after (needs the Go load generator, as bench etcd does)')
+    .option('--systems <names>', 'systems to load, one after the other (etcd, trellis)', 'trellis,etcd')
+    .option('--keys <n>', 'distinct keys to load', parsePositiveInteger, 1_000_000)
+    .option('--value-bytes <bytes>', 'bytes per value', parsePositiveInteger, 256)
+    .option('--inflight <n>', 'puts in flight', parsePositiveInteger, 256)
+    .option('--settle-s <s>', 'seconds to keep sampling after the load', parsePositiveInteger, 20)
+    .option('--out-dir <path>', 'where the results folder is made', 'bench-results')
+    .option('--tmp-dir <path>', 'where the member\'s data directory is made (a real disk: fsync is on)', tmpdir())
+    .action(async (options: { systems: string; keys: number; valueBytes: number; inflight: number; settleS: number; outDir: string; tmpDir: string }, command: Command) => {
+      const registry = benchSystems();
+      const names = options.systems.split(',').filter((name) => name !== '');
+      const unknown = names.filter((name) => !registry.has(name));
+      if (names.length === 0 || unknown.length > 0) command.error(`error: --systems: unknown system(s) ${unknown.join(', ') || '(none given)'}; choose from ${[...registry.keys()].join(', ')}`);
+      const systems = names.map((name) => registry.get(name)!);
+      const unavailable = systems.map((system) => system.unavailableReason()).filter((reason) => reason !== undefined);
+      if (unavailable.length > 0) command.error(`error: ${unavailable.join('; ')}`);
+      const resultDir = resolve(options.outDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-memory`);
+      mkdirSync(join(resultDir, 'logs'), { recursive: true });
+      const { runMemoryBench, renderMemoryTable } = await import('../bench/etcd/memory.js');
+      const results = await runMemoryBench({ ...options, systems, logDir: join(resultDir, 'logs'), out: (line) => console.error(line) });
+      const table = renderMemoryTable(results);
+      writeFileSync(join(resultDir, 'report.md'), `${table}\n`);
+      writeFileSync(join(resultDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+      console.log(table);
+      console.error(`results: ${resultDir}/report.md, results.json (member logs in logs/)`);
+    });
 }

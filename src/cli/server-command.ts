@@ -108,6 +108,8 @@ export function registerServerCommand(program: Command): void {
         throw error;
       }
       process.stderr.write(`trellis: member ${config.name} serving clients on ${member.clientEndpoint} (data in ${config.dataDir})\n`);
+      const { HeapGrowthBound } = await import('../runtime/node/heap-growth.js');
+      new HeapGrowthBound().start();
       let stopping = false;
       const stop = (why: string, code: number): void => {
         if (stopping) return;

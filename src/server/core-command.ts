@@ -33,9 +33,9 @@ const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * The entry's bytes, from Node's buffer pool when small: a log entry kept
- * until the next snapshot then costs no allocation of its own, and entries,
- * made and released in log order, share and free their pool slabs together.
+ * The entry's bytes, as a view of a scratch buffer from Node's shared pool:
+ * whoever keeps them copies them first (CoreNode into its EntrySlabs), or
+ * the view would hold its pool slab alive.
  */
 export function encodeCoreEntry(entry: CoreEntry): Uint8Array {
   const kvBytes = entry.command.type === 'kv' ? encodeKvCommand(entry.command.command) : null;

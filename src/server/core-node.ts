@@ -9,6 +9,7 @@
 // clocks and timers are handed in, so the simulator runs exactly this.
 
 import { nodeId, type NodeId } from '../ids.js';
+import { EntrySlabs } from '../log/entry-slabs.js';
 import { RaftCore } from '../consensus/raft-core.js';
 import type { RaftMessage } from '../consensus/messages.js';
 import type { RaftOptions } from '../consensus/options.js';
@@ -96,6 +97,8 @@ export class CoreNode {
   private readonly logClock: LogClock;
   private nextSeq = 1;
   private readonly timerHandles = new Map<string, TimerHandle>();
+  /** The bytes of entries this member proposes, kept in the log until a snapshot: in slabs of their own. */
+  private readonly entrySlabs = new EntrySlabs();
   private closed = false;
   private removedFromCluster = false;
   private published: { name: string; clientUrls: readonly string[] } | null = null;
@@ -210,7 +213,7 @@ export class CoreNode {
   propose(command: CoreCommand, options: ProposeOptions, done: Completion<CoreOutcome>): void {
     if (this.refuseIfRemoved(done)) return;
     const id: RequestId = options.requestId ?? { session: this.sessionName, seq: this.nextSeq++ };
-    const data = encodeCoreEntry({ requestId: id, proposedAtMs: this.stampMs(), command });
+    const data = this.entrySlabs.copy(encodeCoreEntry({ requestId: id, proposedAtMs: this.stampMs(), command }));
     this.raft.proposeKeyed(requestKey(id), data, { timeoutMs: options.timeoutMs }, (outcome) => {
       if (!outcome.ok) this.counters.proposalsFailed++;
       done(outcome.ok ? { ok: true, value: outcome.value.outcome } : outcome);
@@ -314,7 +317,7 @@ export class CoreNode {
     this.followLeadership(leading);
     if (!leading) return;
     for (const id of this.lessor.expired()) {
-      const data = encodeCoreEntry({ requestId: null, proposedAtMs: this.stampMs(), command: { type: 'kv', command: { type: 'lease-revoke', request: { id } } } });
+      const data = this.entrySlabs.copy(encodeCoreEntry({ requestId: null, proposedAtMs: this.stampMs(), command: { type: 'kv', command: { type: 'lease-revoke', request: { id } } } }));
       this.raft.propose(data, { timeoutMs: 5_000 }, () => {});
     }
   }
