@@ -18,11 +18,11 @@ test('the resident set is VmRSS from /proc/<pid>/status, in bytes; a status with
 
 test('the table gives each system its largest resident set and says whether it stayed under 1 GiB', () => {
   const table = renderMemoryTable([
-    { system: 'trellis', keys: 1_000_000, loadS: 41.2, maxRssBytes: 914 * 1024 ** 2, settledRssBytes: 900 * 1024 ** 2 },
-    { system: 'etcd', keys: 1_000_000, loadS: 60.5, maxRssBytes: 1100 * 1024 ** 2, settledRssBytes: 1000 * 1024 ** 2 },
+    { system: 'trellis', keys: 1_000_000, members: 1, loadS: 41.2, maxRssBytes: 914 * 1024 ** 2, settledRssBytes: 900 * 1024 ** 2 },
+    { system: 'etcd', keys: 1_000_000, members: 3, loadS: 60.5, maxRssBytes: 1100 * 1024 ** 2, settledRssBytes: 1000 * 1024 ** 2 },
   ]);
-  assert.equal(table.split('\n')[2], '| trellis | 1,000,000 | 41.2 | 914 MiB | 900 MiB | yes |');
-  assert.equal(table.split('\n')[3], '| etcd | 1,000,000 | 60.5 | 1,100 MiB | 1,000 MiB | no |');
+  assert.equal(table.split('\n')[2], '| trellis | 1,000,000 | 1 | 41.2 | 914 MiB | 900 MiB | yes |');
+  assert.equal(table.split('\n')[3], '| etcd | 1,000,000 | 3 | 60.5 | 1,100 MiB | 1,000 MiB | no |');
 });
 
 test('jupiter alone takes 2,000 of boston\'s widget counts: its resident set is sampled during the load and after, and nothing is left behind', { timeout: 300_000 }, async () => {
@@ -30,7 +30,7 @@ test('jupiter alone takes 2,000 of boston\'s widget counts: its resident set is 
   try {
     const lines: string[] = [];
     const [result] = await runMemoryBench({
-      systems: [trellisSystem()], keys: 2_000, valueBytes: 256, inflight: 16, settleS: 1, tmpDir, logDir: join(tmpDir, 'logs'), out: (line) => lines.push(line),
+      systems: [trellisSystem()], keys: 2_000, valueBytes: 256, inflight: 16, members: 1, settleS: 1, tmpDir, logDir: join(tmpDir, 'logs'), out: (line) => lines.push(line),
     });
     assert.equal(result!.system, 'trellis');
     assert.equal(result!.keys, 2_000);

@@ -1,9 +1,10 @@
-// `trellis bench memory`: how much memory one member needs to hold a large
-// data set. For each system, one member on 127.0.0.1 (fsync on, the same
-// settings as the etcd benchmark), loaded with `keys` distinct keys by the Go
-// load generator (256 in flight); its resident set is read from /proc every
-// second, during the load and while it settles afterwards. The figure is the
-// largest seen: what the machine must have.
+// `trellis bench memory`: how much memory a member needs to hold a large
+// data set. For each system, one member (or three) on 127.0.0.1 (fsync on,
+// the same settings as the etcd benchmark), loaded with `keys` distinct keys
+// by the Go load generator (256 in flight, spread over the members); each
+// member's resident set is read from /proc every second, during the load and
+// while it settles afterwards. The figure is the largest any member reached:
+// what each machine of the cluster must have.
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ export interface MemoryBenchOptions {
   readonly keys: number;
   readonly valueBytes: number;
   readonly inflight: number;
+  readonly members: 1 | 3;
   /** Seconds of sampling after the load ends. */
   readonly settleS: number;
   readonly tmpDir: string;
@@ -27,10 +29,11 @@ export interface MemoryBenchOptions {
 export interface MemoryResult {
   readonly system: string;
   readonly keys: number;
+  readonly members: number;
   readonly loadS: number;
-  /** The largest resident set seen, during the load or after. */
+  /** The largest resident set any member reached, during the load or after. */
   readonly maxRssBytes: number;
-  /** The resident set at the end of the settling time. */
+  /** The largest member's resident set at the end of the settling time. */
   readonly settledRssBytes: number;
 }
 
@@ -65,26 +68,30 @@ export async function runMemoryBench(options: MemoryBenchOptions): Promise<Memor
 
 async function measureOne(options: MemoryBenchOptions, system: BenchSystem, loadgen: string, processes: ChildProcesses, dataRoot: string): Promise<MemoryResult> {
   const label = `memory-${system.name}`;
-  const cluster = await startCluster({ system, settings: defaultClusterSettings, dataRoot: join(dataRoot, label), logDir: options.logDir, label, processes, memberCount: 1 });
-  const member = cluster.members[0]!;
+  const cluster = await startCluster({ system, settings: defaultClusterSettings, dataRoot: join(dataRoot, label), logDir: options.logDir, label, processes, memberCount: options.members });
+  const endpoints = cluster.endpoints.join(',');
   const base = { binary: loadgen, samplePids: cluster.pids, processes, goMaxProcs: 1 };
   let maxRssBytes = 0;
   let lastRssBytes = 0;
   const sample = (): void => {
-    try {
-      lastRssBytes = parseVmRssBytes(readFileSync(`/proc/${member.pid}/status`, 'utf8'));
-      maxRssBytes = Math.max(maxRssBytes, lastRssBytes);
-    } catch {
-      // The member exited: the load generator's failure says so.
+    let largest = 0;
+    for (const pid of cluster.pids) {
+      try {
+        largest = Math.max(largest, parseVmRssBytes(readFileSync(`/proc/${pid}/status`, 'utf8')));
+      } catch {
+        // The member exited: the load generator's failure says so.
+      }
     }
+    lastRssBytes = largest;
+    maxRssBytes = Math.max(maxRssBytes, largest);
   };
   const sampler = setInterval(sample, SAMPLE_INTERVAL_MS);
   try {
-    await runLoadgen({ ...base, args: ['-mode', 'ready', '-endpoints', member.endpoint, '-ready-timeout-s', String(READY_TIMEOUT_S)], timeoutMs: (READY_TIMEOUT_S + 10) * 1000, cancelWhen: firstExit(cluster).then((who) => `${who} before it was ready`) });
-    options.out(`${system.name}: loading ${options.keys.toLocaleString('en')} keys of ${options.valueBytes} bytes, ${options.inflight} in flight`);
+    await runLoadgen({ ...base, args: ['-mode', 'ready', '-endpoints', endpoints, '-ready-timeout-s', String(READY_TIMEOUT_S)], timeoutMs: (READY_TIMEOUT_S + 10) * 1000, cancelWhen: firstExit(cluster).then((who) => `${who} before it was ready`) });
+    options.out(`${system.name}: loading ${options.keys.toLocaleString('en')} keys of ${options.valueBytes} bytes into ${options.members} member(s), ${options.inflight} in flight`);
     const preload = await runLoadgen({
       ...base,
-      args: ['-mode', 'preload', '-endpoints', member.endpoint, '-keys', String(options.keys), '-value-bytes', String(options.valueBytes), '-inflight', String(options.inflight)],
+      args: ['-mode', 'preload', '-endpoints', endpoints, '-keys', String(options.keys), '-value-bytes', String(options.valueBytes), '-inflight', String(options.inflight)],
       // A million keys take about a minute here; the bound only stops a run that hangs.
       timeoutMs: Math.max(120_000, options.keys / 2),
       cancelWhen: firstExit(cluster).then((who) => `${who} during the load`),
@@ -94,7 +101,7 @@ async function measureOne(options: MemoryBenchOptions, system: BenchSystem, load
     options.out(`${system.name}: loaded in ${loadS.toFixed(1)} s, ${formatMiB(lastRssBytes)} resident; watching it settle for ${options.settleS} s`);
     await new Promise((resolve) => setTimeout(resolve, options.settleS * 1000));
     sample();
-    return { system: system.name, keys: options.keys, loadS, maxRssBytes, settledRssBytes: lastRssBytes };
+    return { system: system.name, keys: options.keys, members: options.members, loadS, maxRssBytes, settledRssBytes: lastRssBytes };
   } finally {
     clearInterval(sampler);
     await stopCluster(cluster, processes);
@@ -107,9 +114,9 @@ export function formatMiB(bytes: number): string {
 
 export function renderMemoryTable(results: readonly MemoryResult[]): string {
   const lines = [
-    '| system | keys | load (s) | largest resident set | after settling | under 1 GiB |',
-    '|---|--:|--:|--:|--:|:-:|',
-    ...results.map((r) => `| ${r.system} | ${r.keys.toLocaleString('en')} | ${r.loadS.toFixed(1)} | ${formatMiB(r.maxRssBytes)} | ${formatMiB(r.settledRssBytes)} | ${r.maxRssBytes < GiB ? 'yes' : 'no'} |`),
+    '| system | keys | members | load (s) | largest resident set of a member | after settling | under 1 GiB |',
+    '|---|--:|--:|--:|--:|--:|:-:|',
+    ...results.map((r) => `| ${r.system} | ${r.keys.toLocaleString('en')} | ${r.members} | ${r.loadS.toFixed(1)} | ${formatMiB(r.maxRssBytes)} | ${formatMiB(r.settledRssBytes)} | ${r.maxRssBytes < GiB ? 'yes' : 'no'} |`),
   ];
   return lines.join('\n');
 }
