@@ -109,7 +109,7 @@ export function registerServerCommand(program: Command): void {
       }
       process.stderr.write(`trellis: member ${config.name} serving clients on ${member.clientEndpoint} (data in ${config.dataDir})\n`);
       const { HeapGrowthBound } = await import('../runtime/node/heap-growth.js');
-      new HeapGrowthBound().start();
+      new HeapGrowthBound().start((why) => logger.warn({ why }, 'heap growth left to V8'));
       let stopping = false;
       const stop = (why: string, code: number): void => {
         if (stopping) return;

@@ -51,6 +51,31 @@ test('a member started with its own --heap-growing-percent keeps it', () => {
   assert.equal(bound.isBounded, false);
 });
 
+test('a V8 that refuses the flag leaves the member running and the heap to V8, and is not asked again', () => {
+  let asked = 0;
+  const bound = new HeapGrowthBound(
+    { largeHeapBytes: 256 * MiB, growingPercent: 50, checkIntervalMs: 1_000 },
+    { usedHeapBytes: () => 900 * MiB, setV8Flags: () => { asked++; throw new Error('flags are frozen'); }, execArgv: [] },
+  );
+  bound.check();
+  bound.check();
+  assert.equal(bound.isBounded, false);
+  assert.equal(bound.refusedBecause, 'V8 refused --heap-growing-percent=50: flags are frozen');
+  assert.equal(asked, 1);
+});
+
+test('a member whose V8 refuses the flag hears why once, and its checks end', async () => {
+  let asked = 0;
+  const bound = new HeapGrowthBound(
+    { largeHeapBytes: 256 * MiB, growingPercent: 50, checkIntervalMs: 5 },
+    { usedHeapBytes: () => 900 * MiB, setV8Flags: () => { asked++; throw new Error('flags are frozen'); }, execArgv: [] },
+  );
+  const heard = await new Promise<string>((resolve) => bound.start(resolve));
+  assert.equal(heard, 'V8 refused --heap-growing-percent=50: flags are frozen');
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.equal(asked, 1, 'no check after the refusal');
+});
+
 test('this Node\'s V8 knows the flag the bound sets (V8 ignores flags it does not know)', () => {
   const options = spawnSync(process.execPath, ['--v8-options'], { encoding: 'utf8' });
   assert.equal(options.status, 0);

@@ -38,6 +38,8 @@ const nodeHooks: HeapGrowthHooks = {
 export class HeapGrowthBound {
   private bounded = false;
   private readonly userChose: boolean;
+  /** Why V8 refused the flag, once it has: the bound is a saving, never a reason for a member to stop. */
+  private refusal: string | null = null;
 
   constructor(private readonly options: HeapGrowthOptions = defaultHeapGrowth, private readonly hooks: HeapGrowthHooks = nodeHooks) {
     assert(options.largeHeapBytes > 0 && options.growingPercent > 0 && options.checkIntervalMs > 0, 'heap growth options must be positive');
@@ -49,23 +51,44 @@ export class HeapGrowthBound {
     return this.bounded;
   }
 
+  /** Why the bound could not be set (V8 refused the flag), or null. */
+  get refusedBecause(): string | null {
+    return this.refusal;
+  }
+
   /** Looks at the heap once: bounds its growth above largeHeapBytes, lifts the bound below half of it. */
   check(): void {
-    if (this.userChose) return;
+    if (this.userChose || this.refusal !== null) return;
     const used = this.hooks.usedHeapBytes();
     if (!this.bounded && used > this.options.largeHeapBytes) {
-      this.hooks.setV8Flags(`--heap-growing-percent=${this.options.growingPercent}`);
-      this.bounded = true;
+      if (this.set(`--heap-growing-percent=${this.options.growingPercent}`)) this.bounded = true;
     } else if (this.bounded && used < this.options.largeHeapBytes / 2) {
       // 0 hands the choice back to V8.
-      this.hooks.setV8Flags('--heap-growing-percent=0');
-      this.bounded = false;
+      if (this.set('--heap-growing-percent=0')) this.bounded = false;
     }
   }
 
-  /** Checks every checkIntervalMs until the returned function is called; the timer never keeps the process alive. */
-  start(): () => void {
-    const timer = setInterval(() => this.check(), this.options.checkIntervalMs);
+  private set(flags: string): boolean {
+    try {
+      this.hooks.setV8Flags(flags);
+      return true;
+    } catch (error) {
+      this.refusal = `V8 refused ${flags}: ${(error as Error).message}`;
+      return false;
+    }
+  }
+
+  /**
+   * Checks every checkIntervalMs until the returned function is called; the timer never keeps the process alive.
+   * If V8 refuses the flag, onRefused hears why once and the checks end.
+   */
+  start(onRefused: (why: string) => void = () => {}): () => void {
+    const timer = setInterval(() => {
+      this.check();
+      if (this.refusal === null) return;
+      clearInterval(timer);
+      onRefused(this.refusal);
+    }, this.options.checkIntervalMs);
     timer.unref();
     return () => clearInterval(timer);
   }
