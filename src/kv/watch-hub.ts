@@ -54,8 +54,11 @@ export interface WatchHubOptions {
   readonly maxWatchers?: number;
 }
 
+type EventsItem = { readonly kind: 'events'; readonly revision: number; readonly headerRevision: number; readonly events: readonly WatchEvent[]; readonly bytes: number };
+
+/** What a watcher's queue holds. Items never change once made, so one can sit in many queues. */
 type Item =
-  | { readonly kind: 'events'; readonly revision: number; readonly headerRevision: number; readonly events: readonly WatchEvent[]; readonly bytes: number }
+  | EventsItem
   | { readonly kind: 'progress'; readonly revision: number }
   | { readonly kind: 'canceled'; readonly revision: number; readonly compactRevision: number; readonly reason: string };
 
@@ -250,54 +253,59 @@ export class WatchHub {
   private committed(revision: number, changes: readonly Change[]): void {
     assert(revision === this.lastRevision + 1, `revisions reach the hub in order: ${this.lastRevision} then ${revision}`);
     this.lastRevision = revision;
-    if (changes.length === 1) return this.committedOne(revision, changes[0]!);
+    // Watchers that want every change of the revision (with or without previous values) share one
+    // queued item, built once: a put fanned out to a hundred watchers is one item, not a hundred.
+    let plain: EventsItem | null = null;
+    let withPrevious: EventsItem | null = null;
+    const whole = (prevKv: boolean): EventsItem => prevKv
+      ? (withPrevious ??= this.eventsItem(revision, revision, changes.map((change) => this.eventOf(change, revision, true))))
+      : (plain ??= this.eventsItem(revision, revision, changes.map((change) => this.eventOf(change, revision, false))));
+    if (changes.length === 1) {
+      // One change (every put, most deletes): a watcher wants all of it or none, so no lists are gathered.
+      // Watchers dropped to unsynced leave the sets being walked; a set walk skips what is deleted before it is reached.
+      const change = changes[0]!;
+      this.forWatchersOf(change, (watcher) => {
+        if (this.wantsAt(watcher, revision, change)) this.deliver(watcher, revision, whole(watcher.prevKv));
+      });
+      return;
+    }
     const matched = new Map<Watcher, Change[]>();
-    const add = (watcher: Watcher, change: Change): void => {
-      if (revision < watcher.minRevision || !this.wants(watcher, change)) return;
-      const list = matched.get(watcher);
-      if (list === undefined) matched.set(watcher, [change]);
-      else list.push(change);
-    };
     for (const change of changes) {
-      const exact = this.keyWatchers.get(change.key);
-      if (exact !== undefined) for (const watcher of exact) add(watcher, change);
-      for (const watcher of this.rangeWatchers) if (spanContains(watcher.span, change.key)) add(watcher, change);
+      this.forWatchersOf(change, (watcher) => {
+        if (!this.wantsAt(watcher, revision, change)) return;
+        const list = matched.get(watcher);
+        if (list === undefined) matched.set(watcher, [change]);
+        else list.push(change);
+      });
     }
     for (const [watcher, list] of matched) {
-      if (watcher.bufferedEvents > 0 && watcher.bufferedEvents + list.length > this.bufferEvents) {
-        // Full: drop to unsynced and replay this revision from history later.
-        this.markUnsynced(watcher, revision);
-        continue;
-      }
-      this.enqueueEvents(watcher, revision, revision, list);
+      // A watcher matches a change once at most, so a list as long as the revision is the revision.
+      const item = list.length === changes.length
+        ? whole(watcher.prevKv)
+        : this.eventsItem(revision, revision, list.map((change) => this.eventOf(change, revision, watcher.prevKv)));
+      this.deliver(watcher, revision, item);
     }
   }
 
-  /**
-   * A revision of one change (every put, most deletes): each watcher matches
-   * it at most once, and every watcher that wants it (with or without the
-   * previous value) receives the very same queued item, built once.
-   */
-  private committedOne(revision: number, change: Change): void {
-    let plain: Item | null = null;
-    let withPrevious: Item | null = null;
-    const deliver = (watcher: Watcher): void => {
-      if (revision < watcher.minRevision || !this.wants(watcher, change)) return;
-      if (watcher.bufferedEvents > 0 && watcher.bufferedEvents + 1 > this.bufferEvents) {
-        // Full: drop to unsynced and replay this revision from history later.
-        this.markUnsynced(watcher, revision);
-        return;
-      }
-      let item: Item;
-      if (watcher.prevKv && change.previous !== null) item = withPrevious ??= this.eventsItem(revision, revision, [this.eventOf(change, revision, true)]);
-      else item = plain ??= this.eventsItem(revision, revision, [this.eventOf(change, revision, false)]);
-      watcher.bufferedEvents += 1;
-      this.enqueue(watcher, item);
-    };
-    // Unsynced watchers leave these sets while they are walked; a set walk skips what is deleted before it is reached.
+  /** Synced watchers whose key or range holds the change's key (each at most once). */
+  private forWatchersOf(change: Change, visit: (watcher: Watcher) => void): void {
     const exact = this.keyWatchers.get(change.key);
-    if (exact !== undefined) for (const watcher of exact) deliver(watcher);
-    for (const watcher of this.rangeWatchers) if (spanContains(watcher.span, change.key)) deliver(watcher);
+    if (exact !== undefined) for (const watcher of exact) visit(watcher);
+    for (const watcher of this.rangeWatchers) if (spanContains(watcher.span, change.key)) visit(watcher);
+  }
+
+  private wantsAt(watcher: Watcher, revision: number, change: Change): boolean {
+    return revision >= watcher.minRevision && this.wants(watcher, change);
+  }
+
+  /** Queues a committed revision's events, or, when the watcher's buffer cannot take them, drops it to unsynced to replay the revision from history later. */
+  private deliver(watcher: Watcher, revision: number, item: EventsItem): void {
+    if (watcher.bufferedEvents > 0 && watcher.bufferedEvents + item.events.length > this.bufferEvents) {
+      this.markUnsynced(watcher, revision);
+      return;
+    }
+    watcher.bufferedEvents += item.events.length;
+    this.enqueue(watcher, item);
   }
 
   private restored(): void {
@@ -350,7 +358,7 @@ export class WatchHub {
     this.enqueue(watcher, this.eventsItem(revision, headerRevision, events));
   }
 
-  private eventsItem(revision: number, headerRevision: number, events: readonly WatchEvent[]): Item {
+  private eventsItem(revision: number, headerRevision: number, events: readonly WatchEvent[]): EventsItem {
     let bytes = 0;
     for (const { kv, prevKv } of events) {
       bytes += eventOverheadBytes + kv.key.length + kv.value.length + (prevKv === null ? 0 : prevKv.key.length + prevKv.value.length);

@@ -323,3 +323,27 @@ test('a put fanned out to alice and bob is one shared list; bob, lagging a revis
   assert.ok(aliceThird?.kind === 'events' && bobThird?.kind === 'events');
   assert.equal(aliceThird.events, bobThird.events);
 });
+
+test('a txn over boston and pune: the two watchers of every city share one list, carol on boston alone gets her own', () => {
+  const store = new MvccStore();
+  const hub = new WatchHub(store);
+  const alice = hub.watch({ key: b('a'), rangeEnd: b('z') });
+  const bob = hub.watch({ key: b('a'), rangeEnd: b('z') });
+  const carol = hub.watch({ key: b('boston') });
+  store.txn({
+    compare: [],
+    success: [
+      { type: 'put', request: { key: b('pune'), value: b('1') } },
+      { type: 'put', request: { key: b('boston'), value: b('1') } },
+    ],
+    failure: [],
+  });
+  const [aliceResponse] = drain(hub, alice.watchId);
+  const [bobResponse] = drain(hub, bob.watchId);
+  const [carolResponse] = drain(hub, carol.watchId);
+  assert.ok(aliceResponse?.kind === 'events' && bobResponse?.kind === 'events' && carolResponse?.kind === 'events');
+  assert.equal(aliceResponse.events, bobResponse.events, 'the whole revision, built once');
+  assert.deepEqual(aliceResponse.events.map(brief), ['put pune@2', 'put boston@2']);
+  assert.deepEqual(carolResponse.events.map(brief), ['put boston@2']);
+  assert.equal(carolResponse.events[0], aliceResponse.events[1], 'the boston event itself is shared');
+});
