@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseVmRssBytes, renderMemoryTable, runMemoryBench } from '../../src/bench/etcd/memory.js';
 import { trellisSystem } from '../../src/bench/etcd/systems.js';
+import { trellis } from '../cli/client/trellis-process.js';
 
 const status = 'Name:\tnode\nVmPeak:\t 2101028 kB\nVmRSS:\t  936168 kB\nRssAnon:\t  901692 kB\n';
 
@@ -42,4 +43,16 @@ test('jupiter alone takes 2,000 of boston\'s widget counts: its resident set is 
   } finally {
     rmSync(tmpDir, { recursive: true, force: true });
   }
+});
+
+test('bench memory names a bad --systems or --members and starts nothing', async () => {
+  const unknown = await trellis(['bench', 'memory', '--systems', 'trellis,zookeeper']);
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stderr, /error: --systems: unknown system "zookeeper"; choose from etcd, etcd-b, trellis, trellis-b/);
+  const twice = await trellis(['bench', 'memory', '--systems', 'etcd,etcd']);
+  assert.match(twice.stderr, /--systems names a system twice/);
+  const members = await trellis(['bench', 'memory', '--members', '2']);
+  assert.equal(members.status, 1);
+  assert.match(members.stderr, /error: --members must be 1 or 3, got "2"/);
+  assert.equal(`${unknown.stdout}${twice.stdout}${members.stdout}`, '', 'no table: nothing was measured');
 });

@@ -9,7 +9,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ChildProcesses } from './child-processes.js';
-import { firstExit, startCluster, stopCluster } from './cluster.js';
+import { deadMembers, firstExit, startCluster, stopCluster } from './cluster.js';
 import { ensureLoadgen, runLoadgen } from './loadgen.js';
 import { defaultClusterSettings, type BenchSystem } from './systems.js';
 
@@ -79,7 +79,7 @@ async function measureOne(options: MemoryBenchOptions, system: BenchSystem, load
       try {
         largest = Math.max(largest, parseVmRssBytes(readFileSync(`/proc/${pid}/status`, 'utf8')));
       } catch {
-        // The member exited: the load generator's failure says so.
+        // The member exited: the load generator's failure, or the check after settling, says so.
       }
     }
     lastRssBytes = largest;
@@ -101,6 +101,9 @@ async function measureOne(options: MemoryBenchOptions, system: BenchSystem, load
     options.out(`${system.name}: loaded in ${loadS.toFixed(1)} s, ${formatMiB(lastRssBytes)} resident; watching it settle for ${options.settleS} s`);
     await new Promise((resolve) => setTimeout(resolve, options.settleS * 1000));
     sample();
+    // A member that died while settling would otherwise show as a small resident set.
+    const dead = deadMembers(cluster);
+    if (dead.length > 0) throw new Error(`${dead.map((d) => d.summary).join('; ')}\n${dead.map((d) => d.tails).join('\n')}`);
     return { system: system.name, keys: options.keys, members: options.members, loadS, maxRssBytes, settledRssBytes: lastRssBytes };
   } finally {
     clearInterval(sampler);

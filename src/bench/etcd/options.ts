@@ -56,12 +56,18 @@ function whole(flag: string, text: string, { min, max }: { min: number; max: num
   return value;
 }
 
-export function parseEtcdBenchOptions(raw: RawEtcdBenchOptions, knownSystems: readonly string[]): EtcdBenchOptions {
-  const systems = list('--systems', raw.systems);
+/** The names --systems gives, each known and none twice. */
+export function parseSystemNames(text: string, knownSystems: readonly string[]): string[] {
+  const systems = list('--systems', text);
   for (const name of systems) {
     if (!knownSystems.includes(name)) throw new BenchOptionError(`--systems: unknown system "${name}"; choose from ${knownSystems.join(', ')}`);
   }
-  if (new Set(systems).size !== systems.length) throw new BenchOptionError(`--systems names a system twice ("${raw.systems}"); to run etcd against itself use --systems etcd,etcd-b`);
+  if (new Set(systems).size !== systems.length) throw new BenchOptionError(`--systems names a system twice ("${text}"); to run etcd against itself use --systems etcd,etcd-b`);
+  return systems;
+}
+
+export function parseEtcdBenchOptions(raw: RawEtcdBenchOptions, knownSystems: readonly string[]): EtcdBenchOptions {
+  const systems = parseSystemNames(raw.systems, knownSystems);
   if (systems.length > 2) throw new BenchOptionError(`--systems compares at most two systems (A and B), got ${systems.length}`);
   const workloads = list('--workloads', raw.workloads).map((name) => {
     const workload = workloadByName(name);
