@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { prefixRangeEnd } from '../../src/check/index.js';
 import type { WatchResponse } from '../../src/kv/watch-hub.js';
+import { defaultSlabBytes } from '../../src/log/entry-slabs.js';
 import type { CoreNode } from '../../src/server/core-node.js';
 import {
   answer, bytes, coreCluster, failure, grantLease, kvOf, others, planets, put, putRevision, read, settled, str, succeeded, valueAt,
@@ -193,4 +194,25 @@ test('reads waiting on a leader that vanishes complete under the next leader, ev
     assert.ok(outcome.ok, outcome.ok ? '' : outcome.error.message);
     assert.equal(str(outcome.value.kvs[0]!.value), '7');
   }
+});
+
+test('alice\'s puts, proposed one after another, lie back to back in a slab of the leader\'s own, not in Node\'s shared buffer pool', async () => {
+  const c = coreCluster(26);
+  const leader = await c.electLeader();
+  const raft = c.node(leader)!.raft;
+  const proposed: Uint8Array[] = [];
+  const proposeKeyed = raft.proposeKeyed.bind(raft);
+  raft.proposeKeyed = (key, data, options, done) => {
+    proposed.push(data);
+    proposeKeyed(key, data, options, done);
+  };
+  for (const city of ['boston', 'philadelphia', 'london', 'pune']) succeeded(await answer(c, put(c, leader, city, '10')));
+  assert.equal(proposed.length, 4);
+  // A view of the pool would sit in an 8 KiB slab shared with frames and answers, and keep it alive while the entry lives.
+  for (const data of proposed) assert.equal(data.buffer.byteLength, defaultSlabBytes);
+  for (let i = 1; i < proposed.length; i++) {
+    assert.equal(proposed[i]!.buffer, proposed[0]!.buffer, 'one slab');
+    assert.equal(proposed[i]!.byteOffset, proposed[i - 1]!.byteOffset + proposed[i - 1]!.length, 'back to back');
+  }
+  assert.equal(valueAt(c, leader, 'pune'), '10');
 });
