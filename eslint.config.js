@@ -11,6 +11,13 @@ const nondeterministicModules = [
   'perf_hooks', 'node:perf_hooks', 'child_process', 'node:child_process', 'worker_threads', 'node:worker_threads',
 ];
 
+// assert(condition, `... ${value}`) builds its message on every call, failed
+// or not; on a request's path that is work for nothing (src/assert.ts).
+const eagerAssertMessage = {
+  selector: "CallExpression[callee.name='assert'] > TemplateLiteral[expressions.length>0]",
+  message: 'This message is built on every call: write if (!(condition)) fail(`...`) instead (src/assert.ts).',
+};
+
 export const determinismRules = {
   'no-restricted-properties': ['error',
     { object: 'Math', property: 'random', message: 'Use the Random from src/runtime: one seed must decide everything.' },
@@ -29,6 +36,7 @@ export const determinismRules = {
   'no-restricted-syntax': ['error',
     { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'new Date() reads the system clock: use the Clock from src/runtime.' },
     { selector: "CallExpression[callee.name='Date'][arguments.length=0]", message: 'Date() reads the system clock: use the Clock from src/runtime.' },
+    eagerAssertMessage,
   ],
   'no-restricted-imports': ['error', {
     paths: nondeterministicModules.map((name) => ({ name, message: 'Protocol code reaches the outside world only through src/runtime interfaces.' })),
@@ -47,6 +55,8 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  // Trellis's own assert (tests use node:assert, whose messages are theirs to build).
+  { files: ['src/**/*.ts'], rules: { 'no-restricted-syntax': ['error', eagerAssertMessage] } },
   {
     files: ['src/**/*.ts'],
     // src/chaos drives real member processes, sockets, proxies and clocks: it is the outside world by design.

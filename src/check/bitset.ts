@@ -3,7 +3,7 @@
 // word per member), so adding or removing one operation updates the hash in
 // O(1) instead of rehashing n/32 words at every step.
 
-import { assert } from '../assert.js';
+import { fail } from '../assert.js';
 
 export class Bitset {
   readonly words: Uint32Array;
@@ -18,14 +18,14 @@ export class Bitset {
   }
 
   add(index: number): void {
-    assert(index >= 0 && index < this.size, `bit ${index} outside a set of ${this.size}`);
-    assert(!this.has(index), `bit ${index} already set`);
+    if (!(index >= 0 && index < this.size)) fail(`bit ${index} outside a set of ${this.size}`);
+    if (this.has(index)) fail(`bit ${index} already set`);
     this.words[index >>> 5]! |= 1 << (index & 31);
     this.hash = (this.hash ^ memberHash(index)) >>> 0;
   }
 
   remove(index: number): void {
-    assert(this.has(index), `bit ${index} not set`);
+    if (!this.has(index)) fail(`bit ${index} not set`);
     this.words[index >>> 5]! &= ~(1 << (index & 31));
     this.hash = (this.hash ^ memberHash(index)) >>> 0;
   }

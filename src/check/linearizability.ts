@@ -14,7 +14,7 @@
 // once every operation that returned is placed. See search-memo.ts for how
 // the memo keeps pending operations from exploding the search.
 
-import { assert } from '../assert.js';
+import { assert, fail } from '../assert.js';
 import { isPending, returnTimeMs, validateOperation, type Operation } from './history.js';
 import { describeValue, type HistoryPart, type Model } from './model.js';
 import { SearchMemo } from './search-memo.js';
@@ -68,7 +68,7 @@ export function checkLinearizability<State, Input, Output>(
   options: CheckOptions = {},
 ): CheckResult<Input, Output> {
   const maxSteps = options.maxSteps ?? defaultMaxSteps;
-  assert(maxSteps > 0, `maxSteps must be positive, got ${maxSteps}`);
+  if (!(maxSteps > 0)) fail(`maxSteps must be positive, got ${maxSteps}`);
   const parts = [...(model.partition?.(history) ?? [{ key: '', operations: history }])];
   parts.sort((a, b) => a.operations.length - b.operations.length || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   let steps = 0;

@@ -31,7 +31,7 @@
 // The memo identifies a store by two independent 32-bit hashes, so two
 // different stores are confused with odds of about 2^-64 per comparison.
 
-import { assert } from '../assert.js';
+import { fail as invariantFails } from '../assert.js';
 import { Bitset } from './bitset.js';
 import { isPending, returnTimeMs, validateOperation, type Operation } from './history.js';
 import { defaultMaxSteps, describeOperation, type CheckResult, type Violation } from './linearizability.js';
@@ -231,7 +231,7 @@ export function checkMvccHistory(history: readonly MvccOperation[], options: Mvc
     let gap = 0;
     for (let r = baseRevision + 1; r < at.revision; r++) {
       const writer = writeAt.get(r) ?? pendingWrites[at.fillers[gap++] ?? -1];
-      assert(writer !== undefined, `revision ${r} below the deepest point was written`);
+      if (writer === undefined) invariantFails(`revision ${r} below the deepest point was written`);
       prefix.push(writer, ...(readsAt.get(r) ?? []).filter((op) => op !== at.op));
     }
     const blocking = at.op ?? prefix.at(-1) ?? history[0]!;

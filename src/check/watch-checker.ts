@@ -9,7 +9,7 @@
 // Expected events are computed by replaying the committed writes, so
 // create/mod revisions, versions and previous values need not be recorded.
 
-import { assert } from '../assert.js';
+import { fail } from '../assert.js';
 import { describeValue } from './model.js';
 import type { KeyValue } from './models/mvcc-store.js';
 
@@ -116,7 +116,7 @@ function replay(committed: readonly CommittedRevision[], options: WatchCheckOpti
         events.push({ type: 'delete', key: event.key, revision, prevKv: previous });
         continue;
       }
-      assert(event.value !== undefined, `committed put of ${event.key} at revision ${revision} needs a value`);
+      if (event.value === undefined) fail(`committed put of ${event.key} at revision ${revision} needs a value`);
       const kv: KeyValue = { key: event.key, value: event.value, createRevision: previous?.createRevision ?? revision, modRevision: revision, version: (previous?.version ?? 0) + 1 };
       keys.set(event.key, kv);
       events.push({ type: 'put', key: event.key, revision, kv, prevKv: previous });

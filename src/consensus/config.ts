@@ -12,7 +12,7 @@
 // the bootstrap config for a fresh log) with every config entry up to that
 // index applied in order. ConfigHistory keeps exactly that.
 
-import { assert } from '../assert.js';
+import { fail } from '../assert.js';
 import { logIndex, nodeId, type LogIndex, type NodeId } from '../ids.js';
 import type { ClusterConfig, ConfigChange } from './types.js';
 
@@ -91,7 +91,7 @@ export function encodeConfigChange(change: ConfigChange): Uint8Array {
     bytes.set(name, 1);
     return bytes;
   }
-  assert(name.length <= 0xffff, `node id of ${name.length} bytes is too long`);
+  if (!(name.length <= 0xffff)) fail(`node id of ${name.length} bytes is too long`);
   const bytes = new Uint8Array(3 + name.length + change.context.length);
   bytes[0] = typeByte | 0x80;
   bytes[1] = name.length >> 8;
@@ -138,14 +138,14 @@ export class ConfigHistory {
 
   /** A config entry was appended: its config is in force from now on. */
   appended(index: LogIndex, change: ConfigChange): void {
-    assert(index > this.baseIndex && index > this.lastChangeIndex(), `config entry ${index} appended out of order`);
+    if (!(index > this.baseIndex && index > this.lastChangeIndex())) fail(`config entry ${index} appended out of order`);
     this.changeIndexes.push(index);
     this.changeConfigs.push(applyChange(this.current(), change));
   }
 
   /** Entries from `index` on were removed from the log: their configs no longer hold. */
   truncatedFrom(index: LogIndex): void {
-    assert(index > this.baseIndex, `truncation at ${index} reaches below the config base ${this.baseIndex}`);
+    if (!(index > this.baseIndex)) fail(`truncation at ${index} reaches below the config base ${this.baseIndex}`);
     while (this.changeIndexes.length > 0 && this.changeIndexes[this.changeIndexes.length - 1]! >= index) {
       this.changeIndexes.pop();
       this.changeConfigs.pop();
@@ -154,7 +154,7 @@ export class ConfigHistory {
 
   /** The config in force at `index` (which must not be below the base). */
   at(index: LogIndex): ClusterConfig {
-    assert(index >= this.baseIndex, `config at ${index} was released below ${this.baseIndex}`);
+    if (!(index >= this.baseIndex)) fail(`config at ${index} was released below ${this.baseIndex}`);
     let config = this.baseConfig;
     for (let i = 0; i < this.changeIndexes.length && this.changeIndexes[i]! <= index; i++) config = this.changeConfigs[i]!;
     return config;

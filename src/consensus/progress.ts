@@ -8,7 +8,7 @@
 //  - snapshot: the follower needs entries we released; send the snapshot in
 //    chunks, a bounded window of them in flight.
 
-import { assert } from '../assert.js';
+import { assert, fail } from '../assert.js';
 import { logIndex, type LogIndex } from '../ids.js';
 
 export type ProgressState = 'probe' | 'replicate' | 'snapshot';
@@ -20,7 +20,7 @@ export class InflightWindow {
   private count = 0;
 
   constructor(readonly capacity: number) {
-    assert(capacity >= 1, `maxInflightAppends must be at least 1, got ${capacity}`);
+    if (!(capacity >= 1)) fail(`maxInflightAppends must be at least 1, got ${capacity}`);
     this.lastIndexes = new Float64Array(capacity);
   }
 

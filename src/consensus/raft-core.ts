@@ -12,7 +12,7 @@
 // On restart the config is the snapshot's config plus the config entries in
 // the restored log (see config.ts: a config takes effect when appended).
 
-import { assert } from '../assert.js';
+import { assert, fail } from '../assert.js';
 import { logIndex, term as toTerm, type LogIndex, type NodeId, type Term } from '../ids.js';
 import { ConfigHistory, checkChange, decodeConfigChange, encodeConfigChange, isVoter, members } from './config.js';
 import type { RaftMessage, SnapshotChunkMessage } from './messages.js';
@@ -221,7 +221,7 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
   }
 
   snapshotTaken(index: LogIndex, data: SnapshotData): SnapshotMeta {
-    assert(index <= this.log.appliedIndex(), `snapshot at ${index} is beyond applied ${this.log.appliedIndex()}`);
+    if (!(index <= this.log.appliedIndex())) fail(`snapshot at ${index} is beyond applied ${this.log.appliedIndex()}`);
     if (index < this.log.snapshotIndex()) {
       // A snapshot taken asynchronously was overtaken by a newer one (e.g. installed from the leader): nothing to release.
       const current = this.log.snapshotIndex();
@@ -239,8 +239,9 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
   snapshotStored(index: LogIndex, data: SnapshotData): void {
     const current = this.localSnapshot;
     if (current === null || current.meta.index !== index) return;
-    assert(current.data.byteLength === data.byteLength && current.data.checksum === data.checksum,
-      `the stored snapshot at ${index} differs from the one held (${data.byteLength} bytes, checksum ${data.checksum})`);
+    if (!(current.data.byteLength === data.byteLength && current.data.checksum === data.checksum)) {
+      fail(`the stored snapshot at ${index} differs from the one held (${data.byteLength} bytes, checksum ${data.checksum})`);
+    }
     this.localSnapshot = { meta: current.meta, data };
   }
 
@@ -261,10 +262,11 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
     const hardState = this.hardStateChanged() ? this.currentHardState() : null;
     if (hardState !== null) {
       const previous = this.handedOutHardState;
-      assert(hardState.term >= previous.term, `term moved back from ${previous.term} to ${hardState.term}`);
-      assert(hardState.commit >= previous.commit, `commit index moved back from ${previous.commit} to ${hardState.commit}`);
-      assert(hardState.term > previous.term || previous.vote === null || hardState.vote === previous.vote,
-        `vote changed from ${previous.vote} to ${hardState.vote} within term ${hardState.term}`);
+      if (!(hardState.term >= previous.term)) fail(`term moved back from ${previous.term} to ${hardState.term}`);
+      if (!(hardState.commit >= previous.commit)) fail(`commit index moved back from ${previous.commit} to ${hardState.commit}`);
+      if (!(hardState.term > previous.term || previous.vote === null || hardState.vote === previous.vote)) {
+        fail(`vote changed from ${previous.vote} to ${hardState.vote} within term ${hardState.term}`);
+      }
       this.handedOutHardState = hardState;
     }
     const snapshot = this.pendingSnapshot;
@@ -276,8 +278,9 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
       committed = this.log.slice(this.applying + 1, commit, this.options.maxCommittedPerReady, Number.POSITIVE_INFINITY);
       this.applying = committed[committed.length - 1]!.index;
     }
-    assert(this.log.appliedIndex() <= commit && commit <= this.log.lastIndex(),
-      `applied ${this.log.appliedIndex()} <= commit ${commit} <= last ${this.log.lastIndex()} does not hold`);
+    if (!(this.log.appliedIndex() <= commit && commit <= this.log.lastIndex())) {
+      fail(`applied ${this.log.appliedIndex()} <= commit ${commit} <= last ${this.log.lastIndex()} does not hold`);
+    }
     const ready: Ready<RaftMessage> = {
       hardState, entries, snapshot, committed,
       messages: this.messages,
@@ -363,7 +366,7 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
   }
 
   private becomeFollower(newTerm: Term, leader: NodeId | null): void {
-    assert(newTerm >= this.termValue, `term moved back from ${this.termValue} to ${newTerm}`);
+    if (!(newTerm >= this.termValue)) fail(`term moved back from ${this.termValue} to ${newTerm}`);
     if (newTerm > this.termValue) {
       this.termValue = newTerm;
       this.vote = null;
@@ -375,7 +378,7 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
 
   private followLeader(from: NodeId): void {
     // An append in our own term comes from the one leader of this term (Election Safety).
-    assert(this.role !== 'leader' || this.options.bugs.acceptStaleTermAppend, `${this.id} leads term ${this.termValue} and got an append from ${from} in the same term`);
+    if (!(this.role !== 'leader' || this.options.bugs.acceptStaleTermAppend)) fail(`${this.id} leads term ${this.termValue} and got an append from ${from} in the same term`);
     if (this.role !== 'follower') this.becomeFollower(this.termValue, from);
     this.leader = from;
     this.electionElapsed = 0;
@@ -462,7 +465,7 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
   }
 
   private setVote(candidate: NodeId): void {
-    assert(this.vote === null || this.vote === candidate, `${this.id} voted for ${this.vote} and then ${candidate} in term ${this.termValue}`);
+    if (!(this.vote === null || this.vote === candidate)) fail(`${this.id} voted for ${this.vote} and then ${candidate} in term ${this.termValue}`);
     this.vote = candidate;
   }
 
@@ -502,7 +505,7 @@ export class RaftCore implements RaftCoreApi<RaftMessage> {
   }
 
   private becomeLeader(): void {
-    assert(this.role === 'candidate', `${this.id} became leader from ${this.role}`);
+    if (this.role !== 'candidate') fail(`${this.id} became leader from ${this.role}`);
     this.role = 'leader';
     this.leader = this.id;
     this.resetRoleState();

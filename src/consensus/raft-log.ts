@@ -10,7 +10,7 @@
 // released, because the consistency check on the first append after a
 // snapshot needs it.
 
-import { assert } from '../assert.js';
+import { fail } from '../assert.js';
 import { logIndex, term as toTerm, type LogIndex, type Term } from '../ids.js';
 import type { Entry } from './types.js';
 
@@ -29,7 +29,7 @@ export class RaftLog {
     this.snapshotIndexValue = snapshotIndex;
     this.snapshotTermValue = snapshotTerm;
     for (let i = 0; i < restored.length; i++) {
-      assert(restored[i]!.index === snapshotIndex + 1 + i, `restored entry ${restored[i]!.index} is not contiguous after ${snapshotIndex}`);
+      if (restored[i]!.index !== snapshotIndex + 1 + i) fail(`restored entry ${restored[i]!.index} is not contiguous after ${snapshotIndex}`);
     }
     this.entries = restored.slice();
     this.stableLast = this.lastIndex();
@@ -80,13 +80,13 @@ export class RaftLog {
 
   entryAt(index: number): Entry {
     const entry = this.entries[index - this.snapshotIndexValue - 1];
-    assert(entry !== undefined, `entry ${index} is not held (first ${this.firstIndex()}, last ${this.lastIndex()})`);
+    if (entry === undefined) fail(`entry ${index} is not held (first ${this.firstIndex()}, last ${this.lastIndex()})`);
     return entry;
   }
 
   /** Entries in [from, toInclusive], no more than `maxEntries` and (beyond the first) `maxBytes` of data. */
   slice(from: number, toInclusive: number, maxEntries: number, maxBytes: number): Entry[] {
-    assert(from >= this.firstIndex(), `slice from ${from} reaches below the first held index ${this.firstIndex()}`);
+    if (!(from >= this.firstIndex())) fail(`slice from ${from} reaches below the first held index ${this.firstIndex()}`);
     const start = from - this.snapshotIndexValue - 1;
     const end = Math.min(toInclusive - this.snapshotIndexValue, start + maxEntries, this.entries.length);
     let stop = start;
@@ -108,7 +108,7 @@ export class RaftLog {
 
   /** The leader adds an entry of its own. */
   appendOwn(entry: Entry): void {
-    assert(entry.index === this.lastIndex() + 1, `leader appended entry ${entry.index} after ${this.lastIndex()}`);
+    if (entry.index !== this.lastIndex() + 1) fail(`leader appended entry ${entry.index} after ${this.lastIndex()}`);
     this.entries.push(entry);
   }
 
@@ -132,12 +132,12 @@ export class RaftLog {
   truncateAndAppend(incoming: readonly Entry[]): LogIndex {
     if (incoming.length === 0) return logIndex(0);
     const first = incoming[0]!.index;
-    assert(first > this.snapshotIndexValue, `append at ${first} reaches into the snapshot at ${this.snapshotIndexValue}`);
-    assert(first <= this.lastIndex() + 1, `append at ${first} leaves a gap after ${this.lastIndex()}`);
+    if (!(first > this.snapshotIndexValue)) fail(`append at ${first} reaches into the snapshot at ${this.snapshotIndexValue}`);
+    if (!(first <= this.lastIndex() + 1)) fail(`append at ${first} leaves a gap after ${this.lastIndex()}`);
     let truncatedFrom = logIndex(0);
     if (first <= this.lastIndex()) {
       // Log Matching: never remove what is committed, it may already be applied and acknowledged.
-      assert(first > this.committed, `truncating at ${first} would remove committed entries (commit ${this.committed})`);
+      if (!(first > this.committed)) fail(`truncating at ${first} would remove committed entries (commit ${this.committed})`);
       this.entries.length = first - this.snapshotIndexValue - 1;
       truncatedFrom = first;
       if (this.stableLast >= first) this.stableLast = logIndex(first - 1);
@@ -164,14 +164,14 @@ export class RaftLog {
 
   commitTo(index: LogIndex): boolean {
     if (index <= this.committed) return false;
-    assert(index <= this.lastIndex(), `commit ${index} beyond last index ${this.lastIndex()}`);
+    if (!(index <= this.lastIndex())) fail(`commit ${index} beyond last index ${this.lastIndex()}`);
     this.committed = index;
     return true;
   }
 
   appliedTo(index: LogIndex): void {
-    assert(index >= this.applied, `applied index moved back from ${this.applied} to ${index}`);
-    assert(index <= this.committed, `applied ${index} beyond commit ${this.committed}`);
+    if (!(index >= this.applied)) fail(`applied index moved back from ${this.applied} to ${index}`);
+    if (!(index <= this.committed)) fail(`applied ${index} beyond commit ${this.committed}`);
     this.applied = index;
   }
 
@@ -195,7 +195,7 @@ export class RaftLog {
   /** Releases entries up to `index` (already applied and captured by a snapshot). */
   compactTo(index: LogIndex): void {
     if (index <= this.snapshotIndexValue) return;
-    assert(index <= this.applied, `compacting to ${index} beyond applied ${this.applied}`);
+    if (!(index <= this.applied)) fail(`compacting to ${index} beyond applied ${this.applied}`);
     const newSnapshotTerm = toTerm(this.termAt(index));
     this.entries.splice(0, index - this.snapshotIndexValue);
     this.snapshotIndexValue = index;
@@ -204,7 +204,7 @@ export class RaftLog {
 
   /** A snapshot from the leader replaces the whole log. Nothing after it is durable until the node persists it. */
   restore(index: LogIndex, snapshotTerm: Term): void {
-    assert(index > this.committed, `snapshot at ${index} is not beyond commit ${this.committed}`);
+    if (!(index > this.committed)) fail(`snapshot at ${index} is not beyond commit ${this.committed}`);
     this.entries = [];
     this.snapshotIndexValue = index;
     this.snapshotTermValue = snapshotTerm;

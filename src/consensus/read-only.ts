@@ -8,7 +8,7 @@
 // Heartbeats carry the context (round number) of the newest round; any
 // answer with a context at or above a round's number acknowledges it.
 
-import { assert } from '../assert.js';
+import { assert, fail } from '../assert.js';
 import type { LogIndex, NodeId } from '../ids.js';
 
 export interface ReadRequest {
@@ -33,7 +33,7 @@ export class ReadIndexBatcher {
   private deferred: { readonly requestId: string; readonly from: NodeId }[] = [];
 
   constructor(private readonly maxPendingReads: number) {
-    assert(maxPendingReads >= 1, `maxPendingReads must be at least 1, got ${maxPendingReads}`);
+    if (!(maxPendingReads >= 1)) fail(`maxPendingReads must be at least 1, got ${maxPendingReads}`);
   }
 
   pendingCount(): number {

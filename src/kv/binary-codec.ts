@@ -4,7 +4,7 @@
 // length-prefixed byte strings. The reader checks every bound and throws
 // RangeError on malformed input; callers turn that into their own error.
 
-import { assert } from '../assert.js';
+import { fail } from '../assert.js';
 
 type Latin1Write = (this: Buffer, value: string, offset: number, length: number) => number;
 type Latin1Slice = (this: Buffer, start: number, end: number) => string;
@@ -51,7 +51,7 @@ export class BinaryWriter {
   }
 
   varuint(value: number): this {
-    assert(Number.isSafeInteger(value) && value >= 0, `varuint needs a safe non-negative integer, got ${value}`);
+    if (!(Number.isSafeInteger(value) && value >= 0)) fail(`varuint needs a safe non-negative integer, got ${value}`);
     this.ensure(8);
     while (value >= 0x80) {
       this.buffer[this.position++] = (value % 0x80) | 0x80;
@@ -77,6 +77,23 @@ export class BinaryWriter {
     this.ensure(value.length);
     this.buffer.set(value, this.position);
     this.position += value.length;
+    return this;
+  }
+
+  /** A string written as UTF-8, length-prefixed (its byte length, then its bytes). */
+  utf8(value: string): this {
+    const byteLength = Buffer.byteLength(value, 'utf8');
+    this.varuint(byteLength);
+    this.ensure(byteLength);
+    this.position += this.buffer.write(value, this.position, byteLength, 'utf8');
+    return this;
+  }
+
+  /** A number as its 8 bytes of IEEE 754, little-endian. */
+  f64(value: number): this {
+    this.ensure(8);
+    this.buffer.writeDoubleLE(value, this.position);
+    this.position += 8;
     return this;
   }
 

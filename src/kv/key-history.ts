@@ -5,7 +5,6 @@
 // replaces the array, so snapshots that hold the old array stay valid: they
 // simply ignore entries newer than their own revision.
 
-import { assert } from '../assert.js';
 import { entryOverheadBytes } from './limits.js';
 import type { KeyString } from './key-bytes.js';
 import { keyToBytes } from './key-bytes.js';
@@ -96,8 +95,8 @@ export function compactHistory(history: readonly Version[], rev: number): Versio
   return history.slice(from);
 }
 
-/** The change written at (rev, sub), with the live entry it replaced. */
-export function changeIn(key: KeyString, history: readonly Version[], rev: number, sub: number): Change {
+/** The change written at (rev, sub), with the live entry it replaced, if the history still holds it (compaction may have dropped it). */
+export function heldChangeIn(key: KeyString, history: readonly Version[], rev: number, sub: number): Change | null {
   for (let i = history.length - 1; i >= 0; i--) {
     const entry = history[i]!;
     if (entry.rev === rev && entry.sub === sub) {
@@ -105,5 +104,5 @@ export function changeIn(key: KeyString, history: readonly Version[], rev: numbe
       return { key, entry, previous: before !== null && before.value !== null ? before : null };
     }
   }
-  assert(false, `no entry for ${JSON.stringify(key)} at ${rev}.${sub}`);
+  return null;
 }

@@ -3,7 +3,7 @@
 // it changes only by applying log entries. When a lease expires is not decided
 // here: the leader's Lessor (lessor.ts) decides and proposes a revoke.
 
-import { assert } from '../assert.js';
+import { fail } from '../assert.js';
 import type { KeyString } from './key-bytes.js';
 
 export interface LeaseRecord {
@@ -51,7 +51,7 @@ export class LeaseTable {
   }
 
   grant(id: bigint, ttlSeconds: number): LeaseRecord {
-    assert(id !== 0n && !this.leases.has(id), `lease ${id} must be new and non-zero`);
+    if (!(id !== 0n && !this.leases.has(id))) fail(`lease ${id} must be new and non-zero`);
     const record: LeaseRecord = { id, ttlSeconds, keys: new Set() };
     this.leases.set(id, record);
     return record;
@@ -63,7 +63,7 @@ export class LeaseTable {
 
   attach(id: bigint, key: KeyString): void {
     const record = this.leases.get(id);
-    assert(record !== undefined, `attach to missing lease ${id}`);
+    if (record === undefined) fail(`attach to missing lease ${id}`);
     record.keys.add(key);
   }
 

@@ -5,11 +5,11 @@
 // synchronous and deterministic; failures are thrown as KvError before any
 // state changes (the state machine turns them into results).
 
-import { assert } from '../assert.js';
+import { assert, fail } from '../assert.js';
 import { CowBTree, type OrderedView } from './cow-btree.js';
 import { KvError } from './errors.js';
 import { bytesToKey, keySpan, keyToBytes, type KeySpan, type KeyString } from './key-bytes.js';
-import { changeIn, compactHistory, entryCostBytes, liveAt, noLease, toKeyValue, type History, type Version } from './key-history.js';
+import { compactHistory, entryCostBytes, heldChangeIn, liveAt, noLease, toKeyValue, type History, type Version } from './key-history.js';
 import { LeaseTable } from './lease-table.js';
 import { defaultKvLimits, entryOverheadBytes, leaseOverheadBytes, type KvLimits } from './limits.js';
 import { needsEveryKey, shapeRange, type Found } from './range-query.js';
@@ -116,7 +116,7 @@ export class MvccStore {
     this.compactRev = revision;
     for (const key of this.dirty) {
       const history = this.tree.get(key);
-      assert(history !== undefined, `dirty key ${JSON.stringify(key)} must exist`);
+      if (history === undefined) fail(`dirty key ${JSON.stringify(key)} must exist`);
       const kept = compactHistory(history, revision);
       if (kept.length === history.length) continue;
       for (let i = 0; i < history.length - kept.length; i++) this.usedBytesEstimate -= entryCostBytes(key, history[i]!);
@@ -149,7 +149,7 @@ export class MvccStore {
       for (const key of keys) {
         const history = this.tree.get(key);
         const live = liveAt(history, Infinity);
-        assert(history !== undefined && live !== null && live.lease === id, `lease ${id} holds key ${JSON.stringify(key)}`);
+        if (!(history !== undefined && live !== null && live.lease === id)) fail(`lease ${id} holds key ${JSON.stringify(key)}`);
         this.writeEntry(key, history, live, null, noLease);
       }
     });
@@ -173,11 +173,20 @@ export class MvccStore {
     if (revision < this.compactRev || revision > this.currentRev) return null;
     const keys = this.revisionLog.keysAt(revision);
     if (keys === null) return null;
-    return keys.map((key, sub) => {
-      const history = this.tree.get(key);
-      assert(history !== undefined, `logged key ${JSON.stringify(key)} at ${revision} must have history`);
-      return changeIn(key, history, revision, sub);
-    });
+    // Above the compaction revision every change is held. At it, a key keeps
+    // only its last change of that revision (a txn that put pune and then
+    // deleted it keeps the delete; compactHistory), so only what is held is
+    // replayed, as etcd replays what its compaction kept.
+    const atCompaction = revision === this.compactRev;
+    const changes: Change[] = [];
+    for (let sub = 0; sub < keys.length; sub++) {
+      const key = keys[sub];
+      const history = key === undefined ? undefined : this.tree.get(key);
+      const change = key === undefined || history === undefined ? null : heldChangeIn(key, history, revision, sub);
+      if (change !== null) changes.push(change);
+      else if (!atCompaction) fail(`the change at ${revision}.${sub} (key ${JSON.stringify(key)}) is not held above the compaction at ${this.compactRev}`);
+    }
+    return changes;
   }
 
   /** The key's retained history (for tests and the hash). */
@@ -213,10 +222,10 @@ export class MvccStore {
       store.usedBytesEstimate += leaseOverheadBytes;
     }
     const logStart = Math.max(state.compactRevision, 1);
-    const log = new RevisionLogBuilder(logStart, state.revision);
+    const log = new RevisionLogBuilder(logStart, state.revision, state.compactRevision === logStart);
     const tree = CowBTree.builder<History>();
     state.feed((key, history) => {
-      assert(history.length > 0, `restored key ${JSON.stringify(key)} has history`);
+      if (!(history.length > 0)) fail(`restored key ${JSON.stringify(key)} has history`);
       for (const entry of history) {
         assert(entry.rev <= state.revision, 'restored entry is not from the future');
         store.usedBytesEstimate += entryCostBytes(key, entry);

@@ -4,7 +4,7 @@
 // strings the tree already holds are kept, in fixed-size chunks so that
 // compaction releases whole chunks.
 
-import { assert } from '../assert.js';
+import { fail } from '../assert.js';
 import type { KeyString } from './key-bytes.js';
 
 const revisionsPerChunk = 4096;
@@ -13,7 +13,8 @@ interface Chunk {
   readonly firstRev: number;
   /** starts[i]: offset in keys of revision firstRev + i. */
   readonly starts: number[];
-  readonly keys: KeyString[];
+  /** undefined for a change compaction dropped (at the compaction revision only). */
+  readonly keys: (KeyString | undefined)[];
 }
 
 export class RevisionLog {
@@ -29,9 +30,9 @@ export class RevisionLog {
     return last === undefined ? null : last.firstRev + last.starts.length - 1;
   }
 
-  append(rev: number, keys: readonly KeyString[]): void {
+  append(rev: number, keys: readonly (KeyString | undefined)[]): void {
     const last = this.lastRevision;
-    assert(last === null || rev === last + 1, `revision log must grow by one: ${last} then ${rev}`);
+    if (!(last === null || rev === last + 1)) fail(`revision log must grow by one: ${last} then ${rev}`);
     let chunk = this.chunks[this.chunks.length - 1];
     if (chunk === undefined || chunk.starts.length === revisionsPerChunk) {
       chunk = { firstRev: rev, starts: [], keys: [] };
@@ -41,8 +42,8 @@ export class RevisionLog {
     for (const key of keys) chunk.keys.push(key);
   }
 
-  /** Keys changed by rev, in sub-revision order; null if rev is not logged. */
-  keysAt(rev: number): readonly KeyString[] | null {
+  /** Keys changed by rev, in sub-revision order (undefined where a restored compaction revision lost a change); null if rev is not logged. */
+  keysAt(rev: number): readonly (KeyString | undefined)[] | null {
     const first = this.firstRevision;
     const last = this.lastRevision;
     if (first === null || last === null || rev < first || rev > last) return null;
@@ -72,7 +73,9 @@ export class RevisionLog {
 /**
  * Rebuilds a log from histories met in key order (snapshot restore): places
  * each retained change by revision and sub-revision, then checks that every
- * revision's sub-revisions are dense, so watchers never replay a hole.
+ * revision's sub-revisions are dense, so watchers never replay a hole. The
+ * compaction revision is the exception: compaction keeps only each key's
+ * last change of it, so its earlier sub-revisions may be gone.
  */
 export class RevisionLogBuilder {
   // Most revisions change one key: keep that key itself, and an array only for txns.
@@ -81,6 +84,8 @@ export class RevisionLogBuilder {
   constructor(
     private readonly firstRev: number,
     lastRev: number,
+    /** Whether firstRev is the compaction revision, whose sub-revisions may have holes. */
+    private readonly firstIsCompacted = false,
   ) {
     this.slots = new Array<KeyString | KeyString[] | undefined>(lastRev - firstRev + 1);
   }
@@ -97,13 +102,13 @@ export class RevisionLogBuilder {
     this.slots[i] = keys;
   }
 
-  /** Throws RangeError if a retained revision lacks a sub-revision. */
+  /** Throws RangeError if a revision above the compaction lacks a sub-revision. */
   build(): RevisionLog {
     const log = new RevisionLog();
     for (let i = 0; i < this.slots.length; i++) {
       const slot = this.slots[i];
       const keys = slot === undefined ? [] : Array.isArray(slot) ? slot : [slot];
-      for (let sub = 0; sub < keys.length; sub++) {
+      for (let sub = 0; sub < keys.length && !(i === 0 && this.firstIsCompacted); sub++) {
         if (keys[sub] === undefined) throw new RangeError(`revision ${this.firstRev + i} lacks sub-revision ${sub}`);
       }
       log.append(this.firstRev + i, keys);

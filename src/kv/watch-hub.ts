@@ -12,7 +12,7 @@
 // Delivery is pull-based: onReady tells the gRPC layer a watcher has
 // something, and take() hands out one response at a time.
 
-import { assert } from '../assert.js';
+import { assert, fail } from '../assert.js';
 import { KvError } from './errors.js';
 import { keySpan, spanContains, type KeySpan } from './key-bytes.js';
 import { toKeyValue } from './key-history.js';
@@ -251,7 +251,7 @@ export class WatchHub {
   }
 
   private committed(revision: number, changes: readonly Change[]): void {
-    assert(revision === this.lastRevision + 1, `revisions reach the hub in order: ${this.lastRevision} then ${revision}`);
+    if (revision !== this.lastRevision + 1) fail(`revisions reach the hub in order: ${this.lastRevision} then ${revision}`);
     this.lastRevision = revision;
     // Watchers that want every change of the revision (with or without previous values) share one
     // queued item, built once: a put fanned out to a hundred watchers is one item, not a hundred.
@@ -333,7 +333,7 @@ export class WatchHub {
     const current = this.source.revision;
     for (let replayed = 0; replayed < this.batchRevisions && watcher.nextRevision <= current; replayed++) {
       const changes = this.source.changesAt(watcher.nextRevision);
-      assert(changes !== null, `history at ${watcher.nextRevision} is retained above compaction ${compactRevision}`);
+      if (changes === null) fail(`history at ${watcher.nextRevision} is retained above compaction ${compactRevision}`);
       const list = changes.filter((change) => this.wants(watcher, change));
       if (list.length > 0) {
         if (watcher.bufferedEvents > 0 && watcher.bufferedEvents + list.length > this.bufferEvents) return;

@@ -11,7 +11,7 @@
 // unknown total length can be checksummed while it is written. Both are read.
 
 import { crc32c } from '@node-rs/crc32';
-import { assert } from '../assert.js';
+import { assert, fail } from '../assert.js';
 import type { Disk, DiskFile } from '../runtime/disk.js';
 import { LogCorruptionError, LogFormatError } from './errors.js';
 
@@ -61,7 +61,7 @@ export async function writeAtomicFile(disk: Disk, path: string, data: Uint8Array
       }
     }
     const dataBytes = at - HEADER_BYTES;
-    assert(dataBytes <= 0xffff_ffff, `${path} would hold ${dataBytes} bytes, more than its header can count`);
+    if (!(dataBytes <= 0xffff_ffff)) fail(`${path} would hold ${dataBytes} bytes, more than its header can count`);
     // The header that holds the length and the checksum goes last.
     const header = new Uint8Array(HEADER_BYTES);
     const view = new DataView(header.buffer);

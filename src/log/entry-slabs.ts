@@ -7,7 +7,7 @@
 // dropped in log order, so a slab holds neighbours and goes to the collector
 // with the last of them.
 
-import { assert } from '../assert.js';
+import { fail } from '../assert.js';
 
 export const defaultSlabBytes = 256 * 1024;
 
@@ -18,7 +18,7 @@ export class EntrySlabs {
   private readonly ownAllocationBytes: number;
 
   constructor(private readonly slabBytes = defaultSlabBytes) {
-    assert(Number.isInteger(slabBytes) && slabBytes >= 1024, `slabBytes must be an integer of at least 1024, not ${slabBytes}`);
+    if (!(Number.isInteger(slabBytes) && slabBytes >= 1024)) fail(`slabBytes must be an integer of at least 1024, not ${slabBytes}`);
     this.ownAllocationBytes = slabBytes / 16;
   }
 

@@ -7,7 +7,7 @@
 // its check rather than being served as a different entry.
 
 import { crc32c } from '@node-rs/crc32';
-import { assert } from '../assert.js';
+import { fail } from '../assert.js';
 import { logIndex, type LogIndex } from '../ids.js';
 
 export const SEGMENT_MAGIC = 0x4c415754; // "TWAL" read as little-endian u32
@@ -69,7 +69,7 @@ export function frameBytes(dataBytes: number): number {
 
 /** Writes one frame into `target` at `offset`; returns the offset just past it. */
 export function encodeRecord(target: Uint8Array, offset: number, index: number, type: number, data: Uint8Array): number {
-  assert(Number.isInteger(type) && type >= 0 && type <= MAX_RECORD_TYPE, `record type ${type} is not in 0..${MAX_RECORD_TYPE}`);
+  if (!(Number.isInteger(type) && type >= 0 && type <= MAX_RECORD_TYPE)) fail(`record type ${type} is not in 0..${MAX_RECORD_TYPE}`);
   const view = new DataView(target.buffer, target.byteOffset + offset, RECORD_HEADER_BYTES);
   view.setUint32(4, data.length, true);
   view.setBigUint64(8, BigInt(index), true);

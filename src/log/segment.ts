@@ -1,7 +1,7 @@
 // One segment file of the Segmented Log: its name, its in-memory sparse index,
 // and the two ways of walking its records (recovery's scan, and reads).
 
-import { assert } from '../assert.js';
+import { fail } from '../assert.js';
 import type { DiskFile } from '../runtime/disk.js';
 import { LogCorruptionError } from './errors.js';
 import {
@@ -60,7 +60,7 @@ export class Segment {
 
   /** Accounts for a record just written at `offsetBytes`. */
   noteAppended(offsetBytes: number, frameBytes: number): void {
-    assert(offsetBytes === this.sizeBytes, `record written at ${offsetBytes}, segment ends at ${this.sizeBytes}`);
+    if (offsetBytes !== this.sizeBytes) fail(`record written at ${offsetBytes}, segment ends at ${this.sizeBytes}`);
     if (this.recordCount % this.indexStrideRecords === 0) this.sparseOffsets.push(offsetBytes);
     this.recordCount++;
     this.sizeBytes += frameBytes;
@@ -68,7 +68,7 @@ export class Segment {
 
   /** Forgets records from `index` on; the caller truncates the file to the returned offset. */
   async forgetFrom(index: number, readChunkBytes: number): Promise<number> {
-    assert(index >= this.firstIndex && index <= this.lastIndex + 1, `forget from ${index} outside ${this.firstIndex}..${this.lastIndex + 1}`);
+    if (!(index >= this.firstIndex && index <= this.lastIndex + 1)) fail(`forget from ${index} outside ${this.firstIndex}..${this.lastIndex + 1}`);
     const offset = await this.offsetOf(index, readChunkBytes);
     this.recordCount = index - this.firstIndex;
     this.sizeBytes = offset;
@@ -82,7 +82,7 @@ export class Segment {
    * `takeOneRegardless` and nothing was taken yet.
    */
   async read(fromIndex: number, lastIndex: number, maxRecords: number, maxBytes: number, takeOneRegardless: boolean, readChunkBytes: number): Promise<LogRecord[]> {
-    assert(fromIndex >= this.firstIndex && lastIndex <= this.lastIndex, `read ${fromIndex}..${lastIndex} outside ${this.firstIndex}..${this.lastIndex}`);
+    if (!(fromIndex >= this.firstIndex && lastIndex <= this.lastIndex)) fail(`read ${fromIndex}..${lastIndex} outside ${this.firstIndex}..${this.lastIndex}`);
     const records: LogRecord[] = [];
     const cursor = new FrameCursor(this.file, this.sizeBytes, readChunkBytes);
     let [index, offset] = this.nearestIndexed(fromIndex);
@@ -119,7 +119,7 @@ export class Segment {
   private nearestIndexed(index: number): [number, number] {
     const slot = Math.floor((index - this.firstIndex) / this.indexStrideRecords);
     const offset = this.sparseOffsets[slot];
-    assert(offset !== undefined, `no sparse index slot ${slot} for record ${index} in ${this.path}`);
+    if (offset === undefined) fail(`no sparse index slot ${slot} for record ${index} in ${this.path}`);
     return [this.firstIndex + slot * this.indexStrideRecords, offset];
   }
 }

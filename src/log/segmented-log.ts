@@ -5,7 +5,7 @@
 // and a reset writes the new generation before deleting the old.
 // Callers run one change at a time (the WriteAheadLog's queue sees to it).
 
-import { assert } from '../assert.js';
+import { fail } from '../assert.js';
 import type { Disk } from '../runtime/disk.js';
 import { encodeRecord, type LogRecord } from './record-format.js';
 import { createSegment } from './recovery.js';
@@ -33,7 +33,7 @@ export class SegmentedLog {
     private segments: Segment[],
     private readonly options: SegmentedLogOptions,
   ) {
-    assert(segments.length > 0, `log in ${directory} has no segment`);
+    if (!(segments.length > 0)) fail(`log in ${directory} has no segment`);
   }
 
   get firstIndex(): number {
@@ -60,7 +60,7 @@ export class SegmentedLog {
       segment = await createSegment(this.disk, this.directory, segment.generation, firstIndex, this.options);
       this.segments.push(segment);
     }
-    assert(segment.lastIndex + 1 === firstIndex, `batch starts at ${firstIndex}, log ends at ${segment.lastIndex}`);
+    if (segment.lastIndex + 1 !== firstIndex) fail(`batch starts at ${firstIndex}, log ends at ${segment.lastIndex}`);
     const start = segment.sizeBytes;
     const end = start + totalFrameBytes;
     // Past the zeros written ahead: write the next stretch of zeros with these records, in the same write and sync.
@@ -75,7 +75,7 @@ export class SegmentedLog {
       frames.push(next - offset);
       offset = next;
     }
-    assert(offset === totalFrameBytes, `encoded ${offset} bytes, expected ${totalFrameBytes}`);
+    if (offset !== totalFrameBytes) fail(`encoded ${offset} bytes, expected ${totalFrameBytes}`);
     await segment.file.write(start, bytes);
     await segment.file.datasync();
     segment.allocatedBytes = Math.max(segment.allocatedBytes, writeEnd);
@@ -96,7 +96,7 @@ export class SegmentedLog {
     for (const segment of this.segments) {
       if (index > lastIndex || records.length >= maxRecords) break;
       if (segment.lastIndex < index) continue;
-      assert(segment.firstIndex <= index, `segments skip from record ${index} to ${segment.firstIndex}`);
+      if (!(segment.firstIndex <= index)) fail(`segments skip from record ${index} to ${segment.firstIndex}`);
       const last = Math.min(segment.lastIndex, lastIndex);
       const wanted = Math.min(maxRecords - records.length, last - index + 1);
       const taken = await segment.read(index, last, wanted, maxBytes - takenBytes, records.length === 0, this.options.readChunkBytes);
@@ -111,7 +111,7 @@ export class SegmentedLog {
   }
 
   async truncateAfter(afterIndex: number): Promise<void> {
-    assert(afterIndex >= this.firstIndex - 1, `truncateAfter(${afterIndex}) reaches below released records (first is ${this.firstIndex})`);
+    if (!(afterIndex >= this.firstIndex - 1)) fail(`truncateAfter(${afterIndex}) reaches below released records (first is ${this.firstIndex})`);
     // Newest first, and durably before the cut below: a crash part way leaves
     // a shorter prefix of the old log, never a log with a hole in it.
     let removed = 0;

@@ -5,7 +5,7 @@
 // cheap. Operations run one at a time, in call order, from one queue, so
 // record indices can be handed out synchronously.
 
-import { assert } from '../assert.js';
+import { assert, fail } from '../assert.js';
 import { logIndex, type LogIndex } from '../ids.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Disk } from '../runtime/disk.js';
@@ -96,7 +96,7 @@ export class WriteAheadLog {
     private readonly options: WriteAheadLogOptions,
   ) {
     this.segmentSizeBytes = options.segmentSizeBytes ?? 64 * MiB;
-    assert(this.segmentSizeBytes > SEGMENT_HEADER_BYTES + frameBytes(0), `segmentSizeBytes ${this.segmentSizeBytes} is too small`);
+    if (!(this.segmentSizeBytes > SEGMENT_HEADER_BYTES + frameBytes(0))) fail(`segmentSizeBytes ${this.segmentSizeBytes} is too small`);
     this.maxBatchBytes = Math.min(options.maxBatchBytes ?? 4 * MiB, this.segmentSizeBytes - SEGMENT_HEADER_BYTES);
     this.maxRecordBytes = Math.min(options.maxRecordBytes ?? 8 * MiB, this.maxBatchBytes - frameBytes(0));
     this.maxBatchRecords = options.maxBatchRecords ?? 4096;
@@ -112,7 +112,7 @@ export class WriteAheadLog {
   /** Opens (creating if needed) the log in `directory`, recovering from whatever a crash left. */
   static async open(disk: Disk, directory: string, options: WriteAheadLogOptions = {}): Promise<WriteAheadLog> {
     const initialFirstIndex = options.firstIndex ?? 1;
-    assert(Number.isSafeInteger(initialFirstIndex) && initialFirstIndex >= 1, `firstIndex ${initialFirstIndex} must be a positive integer`);
+    if (!(Number.isSafeInteger(initialFirstIndex) && initialFirstIndex >= 1)) fail(`firstIndex ${initialFirstIndex} must be a positive integer`);
     const logger = options.logger ?? silentLogger;
     const shape = {
       segmentSizeBytes: options.segmentSizeBytes ?? 64 * MiB,
@@ -340,7 +340,7 @@ export class WriteAheadLog {
     const appends = batch as Extract<Operation, { kind: 'append' }>[];
     const firstIndex = appends[0]!.firstIndex;
     for (const [n, op] of appends.entries()) {
-      assert(n === 0 || op.firstIndex === appends[n - 1]!.firstIndex + appends[n - 1]!.records.length, `append at ${op.firstIndex} out of order`);
+      if (!(n === 0 || op.firstIndex === appends[n - 1]!.firstIndex + appends[n - 1]!.records.length)) fail(`append at ${op.firstIndex} out of order`);
     }
     const records = appends.flatMap((op) => op.records);
     await this.files.appendDurably(firstIndex, records, appends.reduce((sum, op) => sum + op.frameBytes, 0));

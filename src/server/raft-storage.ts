@@ -17,7 +17,7 @@
 // again from the leader), and replacing a file for every batch would double
 // the cost of each append.
 
-import { InvariantViolation, assert } from '../assert.js';
+import { assert, InvariantViolation, fail } from '../assert.js';
 import { logIndex, term as toTerm, type LogIndex } from '../ids.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Disk } from '../runtime/disk.js';
@@ -264,14 +264,14 @@ export class RaftStorage implements RaftPersistence {
       const records = await this.wal.read(next, this.options.recoveryBatchRecords, this.options.recoveryBatchBytes);
       if (records.length === 0) break;
       for (const record of records) {
-        assert(record.type === ENTRY_RECORD_TYPE, `WAL record ${record.index} has type ${record.type}, not a Raft entry`);
+        if (record.type !== ENTRY_RECORD_TYPE) fail(`WAL record ${record.index} has type ${record.type}, not a Raft entry`);
         const entry = decodeEntry(record.data);
-        assert(entry.index === record.index, `WAL record ${record.index} holds Raft entry ${entry.index}`);
+        if (entry.index !== record.index) fail(`WAL record ${record.index} holds Raft entry ${entry.index}`);
         entries.push(entry);
       }
       next = records[records.length - 1]!.index + 1;
     }
-    assert(next > this.wal.lastIndex, `recovery read stopped at ${next}, before the log's last index ${this.wal.lastIndex}`);
+    if (!(next > this.wal.lastIndex)) fail(`recovery read stopped at ${next}, before the log's last index ${this.wal.lastIndex}`);
     return entries;
   }
 }

@@ -6,7 +6,7 @@
 // or the node stops, so no client ever waits forever or is told a false
 // success. The list is bounded: the node refuses new requests when it is full.
 
-import { assert } from '../assert.js';
+import { assert, fail } from '../assert.js';
 import type { LogIndex, NodeId, Term } from '../ids.js';
 import type { Placement } from '../consensus/types.js';
 import {
@@ -95,7 +95,7 @@ export class RequestWaitingList<R> {
 
   waitForKey(key: string, data: Uint8Array, nowMs: number, timeoutMs: number, done: Completion<R>): KeyedWaiter<R> {
     assert(!this.isFull, 'waiting list is full: the node must refuse before adding');
-    assert(!this.keyed.has(key), `a proposal with key ${key} is already waiting`);
+    if (this.keyed.has(key)) fail(`a proposal with key ${key} is already waiting`);
     const waiter: KeyedWaiter<R> = { key, data, deadlineMs: nowMs + timeoutMs, timeoutMs, done, sentTo: null, sentTerm: 0 as Term, sentAtMs: nowMs };
     this.keyed.set(key, waiter);
     return waiter;

@@ -3,7 +3,7 @@
 // and the atomic file's business; these layouts only have to be exact and
 // to refuse bytes that are not what they claim to be.
 
-import { assert } from '../assert.js';
+import { assert, fail } from '../assert.js';
 import { type LogIndex, type Term, logIndex, nodeId, term } from '../ids.js';
 import type { ClusterConfig, Entry, EntryKind, HardState, SnapshotMeta } from '../consensus/types.js';
 
@@ -25,10 +25,10 @@ export function encodeEntry(entry: Entry): Uint8Array {
 }
 
 export function decodeEntry(bytes: Uint8Array): Entry {
-  assert(bytes.length >= ENTRY_HEADER_BYTES, `log entry record of ${bytes.length} bytes is shorter than its header`);
+  if (!(bytes.length >= ENTRY_HEADER_BYTES)) fail(`log entry record of ${bytes.length} bytes is shorter than its header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const kind = ENTRY_KINDS[view.getUint8(16)];
-  assert(kind !== undefined, `log entry record has unknown kind ${view.getUint8(16)}`);
+  if (kind === undefined) fail(`log entry record has unknown kind ${view.getUint8(16)}`);
   return {
     index: logIndex(view.getFloat64(0)),
     term: term(view.getFloat64(8)),

@@ -31,7 +31,7 @@
 // nextTick calls made while settling. Simulated nodes use promises and Timers.
 
 import { promiseHooks } from 'node:v8';
-import { assert, InvariantViolation } from '../assert.js';
+import { assert, InvariantViolation, fail } from '../assert.js';
 import { EventQueue, type EventQueueOptions, type SimEvent } from './event-queue.js';
 
 export interface DriverOptions extends EventQueueOptions {
@@ -117,7 +117,7 @@ export class SimDriver {
 
   /** Runs every event due within the next `durationMs`, then sets the clock to the end of that window. */
   async runFor(durationMs: number): Promise<void> {
-    assert(durationMs >= 0, `runFor needs a non-negative duration, got ${durationMs}`);
+    if (!(durationMs >= 0)) fail(`runFor needs a non-negative duration, got ${durationMs}`);
     const deadlineMs = this.now + durationMs;
     await this.run(() => false, deadlineMs, Infinity);
     this.now = Math.max(this.now, deadlineMs);
@@ -125,7 +125,7 @@ export class SimDriver {
 
   /** Runs until `predicate` holds (checked between events) or `limitMs` of virtual time pass; says whether it held. */
   async runUntil(predicate: () => boolean, options: { readonly limitMs: number }): Promise<boolean> {
-    assert(options.limitMs >= 0, `runUntil needs a non-negative limitMs, got ${options.limitMs}`);
+    if (!(options.limitMs >= 0)) fail(`runUntil needs a non-negative limitMs, got ${options.limitMs}`);
     const deadlineMs = this.now + options.limitMs;
     const satisfied = await this.run(predicate, deadlineMs, Infinity);
     if (!satisfied) this.now = Math.max(this.now, deadlineMs);

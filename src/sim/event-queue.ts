@@ -3,7 +3,7 @@
 // handed out in scheduling order, so two events due at the same instant run
 // in the order they were scheduled, and one seed gives one order.
 
-import { assert, InvariantViolation } from '../assert.js';
+import { InvariantViolation, fail } from '../assert.js';
 
 /** A scheduled action. `cancelled` events stay in the heap and are skipped when they surface. */
 export interface SimEvent {
@@ -27,7 +27,7 @@ export class EventQueue {
 
   constructor(options: EventQueueOptions = {}) {
     this.maxQueuedEvents = options.maxQueuedEvents ?? defaultMaxQueuedEvents;
-    assert(Number.isInteger(this.maxQueuedEvents) && this.maxQueuedEvents > 0, `maxQueuedEvents must be a positive integer, got ${this.maxQueuedEvents}`);
+    if (!(Number.isInteger(this.maxQueuedEvents) && this.maxQueuedEvents > 0)) fail(`maxQueuedEvents must be a positive integer, got ${this.maxQueuedEvents}`);
   }
 
   get size(): number {

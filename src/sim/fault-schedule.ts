@@ -7,7 +7,7 @@
 // checker can ask for liveness. By default at most a minority of nodes is
 // crashed or paused at once, so a correct protocol can always make progress.
 
-import { assert, unreachable } from '../assert.js';
+import { assert, fail, unreachable } from '../assert.js';
 import type { Random } from '../runtime/random.js';
 import type { LinkBurst } from './links.js';
 import type { SimDiskFault, SimDiskFaultKind } from './sim-disk.js';
@@ -81,7 +81,7 @@ export function generateFaultSchedule(options: FaultScheduleOptions): ScheduledF
   const maxDurationMs = options.maxDurationMs ?? 3_000;
   const maxFaults = options.maxFaults ?? 100_000;
   assert(nodes.length > 0, 'a fault schedule needs nodes');
-  assert(options.endMs >= options.startMs, `empty window [${options.startMs}, ${options.endMs}]`);
+  if (!(options.endMs >= options.startMs)) fail(`empty window [${options.startMs}, ${options.endMs}]`);
   assert(meanIntervalMs > 0 && minDurationMs >= 0 && maxDurationMs >= minDurationMs, 'fault intervals and durations must be positive and ordered');
   const maxDown = options.allowMajorityDown === true ? nodes.length : Math.floor((nodes.length - 1) / 2);
 
@@ -97,7 +97,7 @@ export function generateFaultSchedule(options: FaultScheduleOptions): ScheduledF
   while (true) {
     atMs += random.nextFloat() * 2 * meanIntervalMs;
     if (atMs >= options.endMs) break;
-    assert(plan.length < maxFaults, `fault schedule exceeds maxFaults (${maxFaults}): raise meanIntervalMs`);
+    if (!(plan.length < maxFaults)) fail(`fault schedule exceeds maxFaults (${maxFaults}): raise meanIntervalMs`);
     const endMs = Math.min(options.endMs, atMs + minDurationMs + random.nextFloat() * (maxDurationMs - minDurationMs));
     nodesDown = nodesDown.filter((busy) => busy.untilMs > atMs);
     drifting = drifting.filter((busy) => busy.untilMs > atMs);

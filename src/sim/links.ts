@@ -3,7 +3,7 @@
 // of a world shares one LinkTable: a partition between jupiter and saturn
 // cuts their Raft traffic and their client traffic alike.
 
-import { assert } from '../assert.js';
+import { assert, fail } from '../assert.js';
 import type { NodeId } from '../ids.js';
 import type { Random } from '../runtime/random.js';
 
@@ -176,10 +176,10 @@ export class LinkTable {
 }
 
 function validated(config: LinkConfig): LinkConfig {
-  assert(config.minLatencyMs >= 0 && config.maxLatencyMs >= config.minLatencyMs, `latency range [${config.minLatencyMs}, ${config.maxLatencyMs}] ms is empty or negative`);
+  if (!(config.minLatencyMs >= 0 && config.maxLatencyMs >= config.minLatencyMs)) fail(`latency range [${config.minLatencyMs}, ${config.maxLatencyMs}] ms is empty or negative`);
   assert(config.tailLatencyMs >= 0 && config.reorderDelayMs >= 0, 'tailLatencyMs and reorderDelayMs must be non-negative');
   for (const name of ['tailProbability', 'lossProbability', 'duplicateProbability', 'reorderProbability'] as const) {
-    assert(config[name] >= 0 && config[name] <= 1, `${name} must be within [0, 1], got ${config[name]}`);
+    if (!(config[name] >= 0 && config[name] <= 1)) fail(`${name} must be within [0, 1], got ${config[name]}`);
   }
   return config;
 }

@@ -3,7 +3,7 @@
 // shift the latencies and losses of another (Raft's), and adding a node does
 // not shift either.
 
-import { assert } from '../assert.js';
+import { fail } from '../assert.js';
 import type { NodeId } from '../ids.js';
 import type { Random } from '../runtime/random.js';
 import type { Transport } from '../runtime/transport.js';
@@ -93,7 +93,7 @@ export class SimNetwork<M> {
 
   /** A transport for the node's current incarnation; it closes when that incarnation crashes. */
   transportFor(node: SimNode): Transport<M> {
-    assert(node.status !== 'crashed', `node ${node.id} is crashed: it cannot open a transport on ${this.name}`);
+    if (node.status === 'crashed') fail(`node ${node.id} is crashed: it cannot open a transport on ${this.name}`);
     const previous = this.current.get(node.id);
     if (previous !== undefined && previous.incarnation === node.incarnation) previous.close();
     const transport = new SimTransport<M>(this, node.id, node.incarnation);

@@ -4,7 +4,7 @@
 // are set differently and get stepped by NTP (offset, jumps). Monotonic time
 // is affected only by drift, so it never goes back; wall time by all three.
 
-import { assert } from '../assert.js';
+import { fail } from '../assert.js';
 import type { Clock } from '../runtime/clock.js';
 
 /** Real oscillators drift by tens of ppm; a bound keeps a typo from stopping time. */
@@ -63,7 +63,7 @@ export class SimClock implements Clock {
 
   /** Positive drift runs fast: 100 ppm gains 0.1 ms every virtual second. */
   setDriftPpm(driftPpm: number): void {
-    assert(Number.isFinite(driftPpm) && Math.abs(driftPpm) <= maxDriftPpm, `drift must be within ±${maxDriftPpm} ppm, got ${driftPpm}`);
+    if (!(Number.isFinite(driftPpm) && Math.abs(driftPpm) <= maxDriftPpm)) fail(`drift must be within ±${maxDriftPpm} ppm, got ${driftPpm}`);
     const nowVirtualMs = this.virtualNowMs();
     this.baseMonotonicMs = this.monotonicNowMs();
     this.baseVirtualMs = nowVirtualMs;
@@ -73,13 +73,13 @@ export class SimClock implements Clock {
 
   /** A fixed error in how the wall clock was set; monotonic time is unaffected. */
   setOffsetMs(offsetMs: number): void {
-    assert(Number.isFinite(offsetMs), `offset must be finite, got ${offsetMs}`);
+    if (!Number.isFinite(offsetMs)) fail(`offset must be finite, got ${offsetMs}`);
     this.offsetMsValue = offsetMs;
   }
 
   /** Steps the wall clock, as NTP or an operator does; negative deltas step it back. */
   jumpWallClock(deltaMs: number): void {
-    assert(Number.isFinite(deltaMs), `jump must be finite, got ${deltaMs}`);
+    if (!Number.isFinite(deltaMs)) fail(`jump must be finite, got ${deltaMs}`);
     this.jumpsMs += deltaMs;
   }
 

@@ -1,7 +1,7 @@
 // What a process holds of a SimDisk: a view that dies with the process, and
 // open files whose operations the disk carries out (and fails after a crash).
 
-import { assert } from '../assert.js';
+import { fail } from '../assert.js';
 import type { Disk, DiskFile } from '../runtime/disk.js';
 import type { Inode } from './sim-disk-bytes.js';
 import type { SimDisk } from './sim-disk.js';
@@ -62,17 +62,17 @@ export class SimDiskFile implements DiskFile {
   }
 
   write(positionBytes: number, data: Uint8Array): Promise<void> {
-    assert(positionBytes >= 0, `write at negative position ${positionBytes}`);
+    if (!(positionBytes >= 0)) fail(`write at negative position ${positionBytes}`);
     return this.disk.writeAt(this, this.inode, positionBytes, data);
   }
 
   read(positionBytes: number, lengthBytes: number): Promise<Uint8Array> {
-    assert(positionBytes >= 0 && lengthBytes >= 0, `read of ${lengthBytes} bytes at ${positionBytes}`);
+    if (!(positionBytes >= 0 && lengthBytes >= 0)) fail(`read of ${lengthBytes} bytes at ${positionBytes}`);
     return this.disk.readAt(this, this.inode, positionBytes, lengthBytes);
   }
 
   readNow(positionBytes: number, lengthBytes: number): Uint8Array {
-    assert(positionBytes >= 0 && lengthBytes >= 0, `read of ${lengthBytes} bytes at ${positionBytes}`);
+    if (!(positionBytes >= 0 && lengthBytes >= 0)) fail(`read of ${lengthBytes} bytes at ${positionBytes}`);
     return this.disk.readAtNow(this, this.inode, positionBytes, lengthBytes);
   }
 
@@ -81,7 +81,7 @@ export class SimDiskFile implements DiskFile {
   }
 
   truncate(sizeBytes: number): Promise<void> {
-    assert(sizeBytes >= 0, `truncate to negative size ${sizeBytes}`);
+    if (!(sizeBytes >= 0)) fail(`truncate to negative size ${sizeBytes}`);
     return this.disk.truncateTo(this, this.inode, sizeBytes);
   }
 

@@ -5,7 +5,7 @@
 // and unsynced creates, renames and removes. This is what lets the WAL's tests
 // say "acknowledged means durable" and mean it.
 
-import { assert } from '../assert.js';
+import { fail } from '../assert.js';
 import { DiskError, type Disk, type DiskFile } from '../runtime/disk.js';
 import type { Random } from '../runtime/random.js';
 import { FileBytes, type ContentOp, type Inode } from './sim-disk-bytes.js';
@@ -243,7 +243,7 @@ export class SimDisk implements Disk {
 
   injectFault(fault: SimDiskFault): void {
     const probability = fault.probability ?? 1;
-    assert(probability >= 0 && probability <= 1, `fault probability ${probability} outside [0, 1]`);
+    if (!(probability >= 0 && probability <= 1)) fail(`fault probability ${probability} outside [0, 1]`);
     this.faults.push({ kind: fault.kind, pathPrefix: fault.pathPrefix ?? '', probability, remaining: fault.count ?? Infinity });
   }
 
@@ -258,8 +258,8 @@ export class SimDisk implements Disk {
   flipBit(path: string, byteOffset: number, bit: number): void {
     const p = normalize(path);
     const inode = this.cachedNames.get(p) ?? this.durableNames.get(p);
-    assert(inode !== undefined, `flipBit: no file ${p}`);
-    assert(bit >= 0 && bit < 8, `flipBit: bit ${bit} is not in 0..7`);
+    if (inode === undefined) fail(`flipBit: no file ${p}`);
+    if (!(bit >= 0 && bit < 8)) fail(`flipBit: bit ${bit} is not in 0..7`);
     const mask = 1 << bit;
     inode.cached.flipBits(byteOffset, mask);
     inode.durable.flipBits(byteOffset, mask);
@@ -399,7 +399,7 @@ export class SimDisk implements Disk {
 
 function normalize(path: string): string {
   const parts = path.split('/').filter((part) => part !== '' && part !== '.');
-  assert(!parts.includes('..'), `path ${path} climbs with '..'`);
+  if (parts.includes('..')) fail(`path ${path} climbs with '..'`);
   return parts.join('/');
 }
 

@@ -2,7 +2,7 @@
 // interfaces, every one of them bound to that incarnation, so nothing the
 // process starts can outlive its crash.
 
-import { assert } from '../assert.js';
+import { fail } from '../assert.js';
 import type { NodeEnvironment } from '../runtime/environment.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Transport } from '../runtime/transport.js';
@@ -23,7 +23,7 @@ export interface SimNodeEnvironment extends NodeEnvironment {
 }
 
 export function createSimEnvironment(node: SimNode, incarnation: number, driver: SimDriver, trace: Trace): SimNodeEnvironment {
-  assert(node.isAlive(incarnation), `node ${node.id} incarnation ${incarnation} is not running`);
+  if (!node.isAlive(incarnation)) fail(`node ${node.id} incarnation ${incarnation} is not running`);
   return {
     nodeId: node.id,
     incarnation,
@@ -39,7 +39,7 @@ export function createSimEnvironment(node: SimNode, incarnation: number, driver:
     disk: node.disk,
     logger: traceLogger(trace, node.id, () => driver.nowMs()),
     transport<M>(network: SimNetwork<M>): Transport<M> {
-      assert(node.isAlive(incarnation), `node ${node.id} incarnation ${incarnation} is over: it cannot open transports`);
+      if (!node.isAlive(incarnation)) fail(`node ${node.id} incarnation ${incarnation} is over: it cannot open transports`);
       return network.transportFor(node);
     },
   };

@@ -5,7 +5,7 @@
 // on each such event is what makes "a crashed node's timers never fire" and
 // "messages from a previous life are never delivered" hold by construction.
 
-import { assert, InvariantViolation } from '../assert.js';
+import { InvariantViolation, fail } from '../assert.js';
 import type { NodeId } from '../ids.js';
 import type { SimDisk } from './sim-disk.js';
 import type { SimClock } from './sim-clock.js';
@@ -76,7 +76,7 @@ export class SimNode {
   }
 
   markBooted(): number {
-    assert(this.status === 'crashed', `node ${this.id} is ${this.status}: crash it before booting it again`);
+    if (this.status !== 'crashed') fail(`node ${this.id} is ${this.status}: crash it before booting it again`);
     this.incarnation++;
     this.status = 'running';
     this.process = undefined;
@@ -84,7 +84,7 @@ export class SimNode {
   }
 
   markCrashed(): void {
-    assert(this.status !== 'crashed', `node ${this.id} is already crashed`);
+    if (this.status === 'crashed') fail(`node ${this.id} is already crashed`);
     this.status = 'crashed';
     this.process = undefined;
     this.deferred = [];
@@ -94,13 +94,13 @@ export class SimNode {
   }
 
   pause(): void {
-    assert(this.status === 'running', `node ${this.id} is ${this.status}: only a running node can be paused`);
+    if (this.status !== 'running') fail(`node ${this.id} is ${this.status}: only a running node can be paused`);
     this.status = 'paused';
   }
 
   /** Resumes a paused node: what came due while it was stopped runs now, late, in order. */
   resume(): void {
-    assert(this.status === 'paused', `node ${this.id} is ${this.status}: only a paused node can be resumed`);
+    if (this.status !== 'paused') fail(`node ${this.id} is ${this.status}: only a paused node can be resumed`);
     this.status = 'running';
     const deferred = this.deferred;
     this.deferred = [];

@@ -2,7 +2,7 @@
 // runs of one seed can be compared byte for byte and a failing seed can be
 // read. It costs nothing when off: callers test `enabled` before formatting.
 
-import { assert } from '../assert.js';
+import { fail } from '../assert.js';
 
 export interface TraceOptions {
   /** Off by default: the swarm runs seeds untraced and re-runs failing ones with tracing on. */
@@ -29,7 +29,7 @@ export class Trace {
     this.enabled = options.enabled ?? false;
     this.maxLines = options.maxLines ?? defaultMaxTraceLines;
     this.sink = options.sink;
-    assert(Number.isInteger(this.maxLines) && this.maxLines > 0, `maxLines must be a positive integer, got ${this.maxLines}`);
+    if (!(Number.isInteger(this.maxLines) && this.maxLines > 0)) fail(`maxLines must be a positive integer, got ${this.maxLines}`);
   }
 
   /** Records one line: virtual time, who, what kind of event, and details. */

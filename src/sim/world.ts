@@ -10,7 +10,7 @@
 // disk roots and leaves every network's latencies and every fault unchanged;
 // each boot of a node forks again, so one life's draws never shift the next.
 
-import { assert } from '../assert.js';
+import { fail } from '../assert.js';
 import { nodeId, type NodeId } from '../ids.js';
 import { SeededRandom, type Random } from '../runtime/random.js';
 import { SimDriver, type DriverOptions } from './driver.js';
@@ -85,7 +85,7 @@ export class World implements NetworkHost {
   private readonly networks = new Map<string, SimNetwork<unknown>>();
 
   constructor(options: WorldOptions) {
-    assert(Number.isInteger(options.seed), `seed must be an integer, got ${options.seed}`);
+    if (!Number.isInteger(options.seed)) fail(`seed must be an integer, got ${options.seed}`);
     this.seed = options.seed;
     this.driver = new SimDriver(options.driver);
     this.trace = new Trace(options.trace);
@@ -115,8 +115,8 @@ export class World implements NetworkHost {
   /** Adds a machine and boots its process at the current virtual time (it runs with the next runFor/step). */
   addNode<P>(id: string, spec: NodeSpec<P>): NodeId {
     const name = nodeId(id);
-    assert(!this.nodes.has(name), `node ${id} already exists`);
-    assert(!/\s/.test(id) && id.length > 0, `node id ${JSON.stringify(id)} must be non-empty without spaces: it is a trace column`);
+    if (this.nodes.has(name)) fail(`node ${id} already exists`);
+    if (!(!/\s/.test(id) && id.length > 0)) fail(`node id ${JSON.stringify(id)} must be non-empty without spaces: it is a trace column`);
     const clock = new SimClock({ virtualNowMs: () => this.driver.nowMs(), epochMs: this.wallAtZeroMs, offsetMs: spec.clock?.offsetMs, driftPpm: spec.clock?.driftPpm });
     const machineRandom = this.machineRoot.fork();
     const diskSettings = { ...this.diskSettings, ...spec.disk };
@@ -238,7 +238,7 @@ export class World implements NetworkHost {
 
   /** A named network for one protocol's messages; transports come from each node's environment. */
   network<M>(name: string, options: NetworkOptions<M> = {}): SimNetwork<M> {
-    assert(!this.networks.has(name), `network ${name} already exists`);
+    if (this.networks.has(name)) fail(`network ${name} already exists`);
     const network = new SimNetwork<M>(name, this, this.networkRoot.fork(), options);
     this.networks.set(name, network as SimNetwork<unknown>);
     return network;
@@ -363,7 +363,7 @@ export class World implements NetworkHost {
 
   private entry(id: string): NodeEntry {
     const entry = this.nodes.get(id as NodeId);
-    assert(entry !== undefined, `no node ${id}: add it with world.addNode first`);
+    if (entry === undefined) fail(`no node ${id}: add it with world.addNode first`);
     return entry;
   }
 

@@ -4,7 +4,7 @@
 // replays it. Files and wall-clock timing are the caller's business: this
 // module stays deterministic.
 
-import { assert } from '../../assert.js';
+import { fail } from '../../assert.js';
 import type { PlantedBugs } from '../../consensus/options.js';
 import { runCoreSeed } from './core-run-seed.js';
 import { type KvSeedFigures, type SeedOptions, type SeedResult, type SwarmFaultKind, type SwarmStore, replayCommand, runSeed, swarmFaultKinds } from './run-seed.js';
@@ -68,7 +68,7 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmSummary> {
     ? Array.from({ length: options.seeds }, (_, i) => (options.firstSeed ?? 1) + i)
     : [...options.seeds];
   const nodes = options.nodes ?? 5;
-  assert(nodes === 3 || nodes === 5, `the swarm runs 3- or 5-node clusters, not ${nodes}`);
+  if (!(nodes === 3 || nodes === 5)) fail(`the swarm runs 3- or 5-node clusters, not ${nodes}`);
   const totals = { simulatedMs: 0, operations: 0, acknowledgedWrites: 0, elections: 0, snapshotsTaken: 0, snapshotsInstalled: 0 };
   const faultsByKind: Record<string, number> = {};
   const failures: SeedFailure[] = [];
@@ -97,7 +97,7 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmSummary> {
     if (result.violations.length > 0 && options.traceFailures !== false) {
       const traced = await run({ ...seedOptions, trace: true });
       // One seed is one run: the traced replay must find what the untraced run found.
-      assert(traced.violations.length > 0, `seed ${seed} failed untraced but passed traced: the run is not deterministic (${replayCommand(seedOptions)})`);
+      if (!(traced.violations.length > 0)) fail(`seed ${seed} failed untraced but passed traced: the run is not deterministic (${replayCommand(seedOptions)})`);
       result = traced;
     }
     done++;
