@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { etcdStyleFlags, type MemberLaunch } from '../api/etcd/member-launch.js';
+import { memberNodeFlags } from '../runtime/node/member-node-flags.js';
 
 export { etcdStyleFlags, type MemberLaunch };
 
@@ -98,7 +99,7 @@ export const trellisSystem: SystemSpec = {
   runtime: 'node',
   command: (member, options) => ({
     binary: process.execPath,
-    args: [trellisMainPath(), 'server', ...etcdStyleFlags(member), ...(options.unsafeStaleReads ? ['--unsafe-stale-linearizable-reads'] : [])],
+    args: [...memberNodeFlags(), trellisMainPath(), 'server', ...etcdStyleFlags(member), ...(options.unsafeStaleReads ? ['--unsafe-stale-linearizable-reads'] : [])],
   }),
   unavailableReason: () => {
     if (trellisServerChecked !== null) return trellisServerChecked;

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { parsePositiveInteger } from './parse.js';
+import { memberNodeFlags } from '../runtime/node/member-node-flags.js';
 
 interface LocalMember {
   readonly name: string;
@@ -74,7 +75,7 @@ export function registerLocalClusterCommand(program: Command): void {
       const children = new Map<string, ChildProcess>();
       let stopping = false;
       for (const member of members) {
-        const child = spawn(process.execPath, [main, 'server',
+        const child = spawn(process.execPath, [...memberNodeFlags(), main, 'server',
           '--name', member.name, '--data-dir', `${flags.dataDir}/${member.name}`,
           '--listen-client-urls', `http://127.0.0.1:${member.clientPort}`, '--advertise-client-urls', `http://127.0.0.1:${member.clientPort}`,
           '--listen-peer-urls', `http://127.0.0.1:${member.peerPort}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${member.peerPort}`,

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 // The trellis command. Each subcommand lives in its own file under src/cli
 // and registers itself here; `trellis --help` lists what exists.
 import { Command, CommanderError } from 'commander';

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MEMBER_NAMES, planMembers } from '../../src/bench/etcd/cluster.js';
 import { benchSystems, defaultClusterSettings, etcdStyleFlags } from '../../src/bench/etcd/systems.js';
+import { memberNodeFlags } from '../../src/runtime/node/member-node-flags.js';
 
 const plans = planMembers(defaultClusterSettings, '/data/run', 'bench-etcd-r1', [2379, 2479, 2579], [2380, 2480, 2580]);
 
@@ -30,11 +31,13 @@ test('etcd and trellis are launched with the same etcd-style flags and the same 
   const trellis = systems.get('trellis')!.command(plans[0]!, { unsafeStaleReads: false });
   assert.equal(etcd.binary, '/usr/bin/etcd');
   assert.equal(trellis.binary, process.execPath);
-  assert.match(trellis.args[0]!, /cli\/main\.js$/);
-  assert.equal(trellis.args[1], 'server');
+  // Node's flags first: the members' young generation (member-node-flags.ts).
+  assert.deepEqual(trellis.args.slice(0, 1), memberNodeFlags());
+  assert.match(trellis.args[1]!, /cli\/main\.js$/);
+  assert.equal(trellis.args[2], 'server');
   const shared = etcdStyleFlags(plans[0]!);
   assert.deepEqual(etcd.args.slice(0, shared.length), shared);
-  assert.deepEqual(trellis.args.slice(2), shared);
+  assert.deepEqual(trellis.args.slice(3), shared);
   for (const args of [etcd.args, trellis.args]) {
     assert.equal(flag(args, '--heartbeat-interval'), '100');
     assert.equal(flag(args, '--election-timeout'), '1000');

@@ -6,10 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { memberNodeFlags } from '../../src/runtime/node/member-node-flags.js';
 
 const trellis = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -37,6 +38,21 @@ async function startLocalCluster(cwd: string, basePort: number): Promise<Started
   return { child, output: () => text, endpoints };
 }
 
+/** The command lines of the member processes running in `cwd`, by member name (from /proc). */
+function memberCommandLines(cwd: string): Map<string, string[]> {
+  const members = new Map<string, string[]>();
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      if (readlinkSync(`/proc/${pid}/cwd`) !== cwd) continue;
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((arg) => arg !== '');
+      if (args.includes('server')) members.set(args[args.indexOf('--name') + 1]!, args);
+    } catch {
+      // The process ended while being looked at, or is not ours to read.
+    }
+  }
+  return members;
+}
+
 function etcdctl(endpoints: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
   return spawnSync('etcdctl', [`--endpoints=${endpoints}`, '--command-timeout=10s', ...args], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' }, timeout: 30_000 });
 }
@@ -51,10 +67,12 @@ function stop(started: Started): Promise<number | null> {
 
 test('npm start runs three members with data under ./data; etcdctl writes to them; Ctrl-C stops them; a second start resumes from the data', { timeout: 180_000 }, async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'local-cluster-'));
-  // Member k's ports are the base plus k*10000 (plus 0, 1, 2): all stay below the kernel's ephemeral range.
+  // Members' ports follow etcd's Procfile from the base (localMembers): all stay below the kernel's ephemeral range.
   const basePort = 2400 + Math.floor(Math.random() * 300);
+  const started: Started[] = [];
   try {
     const first = await startLocalCluster(cwd, basePort);
+    started.push(first);
     assert.match(first.output(), /3 members running, data under \.\/data/);
     assert.equal(first.endpoints.split(',').length, 3);
     for (const member of ['n1', 'n2', 'n3']) assert.ok(statSync(join(cwd, 'data', member)).isDirectory(), `data/${member} exists`);
@@ -65,14 +83,21 @@ test('npm start runs three members with data under ./data; etcdctl writes to the
     const status = etcdctl(first.endpoints, 'endpoint', 'status');
     assert.equal(status.status, 0, status.stderr);
     assert.equal(status.stdout.trim().split('\n').filter((line) => line.includes(', true, false,')).length, 1, `one leader among three:\n${status.stdout}`);
+    // Each member's node was started with Trellis's young generation (member-node-flags.ts).
+    const members = memberCommandLines(cwd);
+    assert.deepEqual([...members.keys()].sort(), ['n1', 'n2', 'n3']);
+    for (const [name, args] of members) assert.deepEqual(args.slice(1, args.indexOf(trellis)), memberNodeFlags(), `${name}: ${args.join(' ')}`);
     assert.equal(await stop(first), 0, `a clean stop:\n${first.output()}`);
 
     const second = await startLocalCluster(cwd, basePort);
+    started.push(second);
     const get = etcdctl(second.endpoints, 'get', 'boston', '--consistency=l');
     assert.equal(get.status, 0, get.stderr);
     assert.equal(get.stdout, 'boston\n10\n', 'the write made before the stop is still there');
     assert.equal(await stop(second), 0);
   } finally {
+    // A failed check must not leave members running: Ctrl-C whatever still runs, as the banner says.
+    for (const cluster of started) if (cluster.child.exitCode === null && cluster.child.signalCode === null) await stop(cluster);
     rmSync(cwd, { recursive: true, force: true });
   }
 });

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freeListenPort } from '../../src/runtime/node/listen-port.js';
+import { memberNodeFlags } from '../../src/runtime/node/member-node-flags.js';
 
 export type System = 'trellis' | 'etcd';
 
@@ -121,7 +122,7 @@ export class TestCluster {
       ...this.flags,
     ];
     const child = this.system === 'trellis'
-      ? spawn(process.execPath, [trellisMain, 'server', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] })
+      ? spawn(process.execPath, [...memberNodeFlags(), trellisMain, 'server', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn('/usr/bin/etcd', flags, { stdio: ['ignore', 'pipe', 'pipe'] });
     member.process = child;
     member.log = '';

@@ -30,3 +30,13 @@ test('jupiter\'s /metrics tells how much memory the member holds: resident, V8 h
   assert.ok(valueOf(families, 'nodejs_v8_malloced_bytes') >= 0);
   assert.equal(held[0], 1);
 });
+
+test("jupiter's /metrics gives each V8 heap space's size, the young generation (new) among them", () => {
+  const disk = new TimedDisk(new SimDisk({ random: new SeededRandom(1) }));
+  const families = processMetricFamilies(disk, { peers: [], droppedUnknownPeer: 0, inboundRefused: {} });
+  const spaces = families.find((family) => family.name === 'nodejs_heap_space_size_total_bytes');
+  assert.ok(spaces !== undefined);
+  assert.equal(spaces.type, 'gauge');
+  const bySpace = new Map(spaces.samples.map((sample) => [sample.labels?.['space'], sample.value]));
+  for (const space of ['new', 'old', 'code', 'large_object']) assert.ok((bySpace.get(space) ?? 0) > 0, `${space} has room reserved`);
+});

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { etcdStyleFlags, type ClusterSettings, type MemberLaunch } from '../../api/etcd/member-launch.js';
+import { memberNodeFlags } from '../../runtime/node/member-node-flags.js';
 
 export { etcdStyleFlags, type ClusterSettings, type MemberLaunch };
 
@@ -59,7 +60,7 @@ export function trellisSystem(name = 'trellis', main: () => string = trellisMain
     name,
     command: (member) => ({
       binary: process.execPath,
-      args: [...memberNodeArgs(nodeArgsVariable), main(), 'server', ...etcdStyleFlags(member)],
+      args: [...memberNodeFlags(memberNodeArgs(nodeArgsVariable)), main(), 'server', ...etcdStyleFlags(member)],
       ...(envVariable === undefined ? {} : { env: memberEnv(envVariable) }),
     }),
     unavailableReason: () => {

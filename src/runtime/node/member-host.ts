@@ -183,7 +183,7 @@ export async function startMember(config: MemberConfig, logger: Logger): Promise
     await storage.close();
     throw error;
   }
-  logger.info({ member: self, cluster: identity.clusterId.toString(16), client: server.endpoint }, `member ${config.name} (${self}) serving etcd clients on ${server.endpoint}`);
+  logger.info({ member: self, cluster: identity.clusterId.toString(16), client: server.endpoint, nodeFlags: process.execArgv }, `member ${config.name} (${self}) serving etcd clients on ${server.endpoint}`);
 
   let closing: Promise<void> | null = null;
   return {

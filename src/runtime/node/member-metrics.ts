@@ -2,7 +2,7 @@
 // long the disk takes to sync, what crossed each peer channel, and the
 // process's memory (resident, V8 heap, and buffers outside the heap).
 
-import { getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import type { MetricFamily, Sample } from '../../server/metrics.js';
 import type { PeerTransportStatistics } from '../../net/peer-statistics.js';
 import type { TimedDisk } from './timed-disk.js';
@@ -20,6 +20,7 @@ export function processMetricFamilies(disk: TimedDisk, peers: PeerTransportStati
     { name: 'trellis_peer_reconnects_total', help: 'Channels to each peer opened after the first.', type: 'counter', samples: perPeer((p) => p.reconnects) },
     { name: 'trellis_peer_round_trip_seconds', help: 'The last ping round trip on each peer channel.', type: 'gauge', samples: perPeer((p) => (p.lastRoundTripMs ?? 0) / 1000) },
     ...memoryFamilies(process.memoryUsage(), getHeapStatistics().malloced_memory),
+    heapSpaceFamily(),
   ];
 }
 
@@ -33,4 +34,14 @@ function memoryFamilies(usage: NodeJS.MemoryUsage, v8MallocedBytes: number): Met
     gauge('nodejs_array_buffers_bytes', 'Bytes of ArrayBuffers and Buffers.', usage.arrayBuffers),
     gauge('nodejs_v8_malloced_bytes', 'Bytes V8 holds from malloc for its own bookkeeping.', v8MallocedBytes),
   ];
+}
+
+/** Each V8 heap space's size, as prom-client names it: new is the young generation, whose largest size the member's node flags set (member-node-flags.ts). */
+function heapSpaceFamily(): MetricFamily {
+  return {
+    name: 'nodejs_heap_space_size_total_bytes',
+    help: 'Bytes each V8 heap space has reserved.',
+    type: 'gauge',
+    samples: getHeapSpaceStatistics().map((space) => ({ labels: { space: space.space_name.replace(/_space$/, '') }, value: space.space_size })),
+  };
 }
