@@ -108,7 +108,8 @@ export class RevisionLogBuilder {
     for (let i = 0; i < this.slots.length; i++) {
       const slot = this.slots[i];
       const keys = slot === undefined ? [] : Array.isArray(slot) ? slot : [slot];
-      for (let sub = 0; sub < keys.length && !(i === 0 && this.firstIsCompacted); sub++) {
+      const holesAllowed = i === 0 && this.firstIsCompacted;
+      for (let sub = 0; sub < keys.length && !holesAllowed; sub++) {
         if (keys[sub] === undefined) throw new RangeError(`revision ${this.firstRev + i} lacks sub-revision ${sub}`);
       }
       log.append(this.firstRev + i, keys);
